@@ -1,0 +1,47 @@
+"""Typed settings from ``ZHIAN_*`` environment variables, read when the app starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/zhian.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; one instance is built at start-up and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHIAN_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = Field(
+        default="",
+        description="Signs CSRF tokens; generated per data directory when left empty.",
+    )
+    bus: str = Field(default="memory", description="'memory' or a nats:// URL")
+    nats_stream: str = "ZHIAN"
+    locale: str = "zh_CN"
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    lockout_threshold: int = 5
+    lockout_window_minutes: int = 15
+    totp_roles: str = Field(
+        default="admin,commander",
+        description="Comma-separated roles that must use a TOTP second factor.",
+    )
+    secure_cookies: bool | None = Field(
+        default=None, description="Force Secure cookies; by default set when served over TLS."
+    )
+    data_dir: Path = Path("./var")
+
+    @property
+    def totp_role_set(self) -> frozenset[str]:
+        """The roles for which a second factor is mandatory."""
+        return frozenset(r.strip() for r in self.totp_roles.split(",") if r.strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment now (never at import time) and apply explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

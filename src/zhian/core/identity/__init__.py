@@ -1,0 +1,1 @@
+"""Identity: users and roles, passwords, second factor, sessions and API tokens."""

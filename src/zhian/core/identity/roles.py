@@ -1,0 +1,49 @@
+"""Roles and what each may do. A role is a job in the command structure, not a person."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The roles of zhian's users."""
+
+    ADMIN = "admin"
+    COMMANDER = "commander"
+    DISPATCHER = "dispatcher"
+    OFFICER = "officer"
+    REGULATOR = "regulator"
+    UNIT_SECURITY = "unit_security"
+    MEDIATOR = "mediator"
+    LEADER = "leader"
+
+
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    Role.ADMIN: ("系统管理员", "Administrator"),
+    Role.COMMANDER: ("指挥长", "Commander"),
+    Role.DISPATCHER: ("接处警员", "Dispatcher"),
+    Role.OFFICER: ("巡逻民警", "Patrol officer"),
+    Role.REGULATOR: ("行业监管员", "Regulator"),
+    Role.UNIT_SECURITY: ("单位保卫人员", "Unit security"),
+    Role.MEDIATOR: ("调解员", "Mediator"),
+    Role.LEADER: ("领导", "Leader"),
+}
+
+# Permissions are named for the action; a role holds the ones its work needs.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "users.read": frozenset({Role.ADMIN, Role.COMMANDER, Role.LEADER}),
+    "users.manage": frozenset({Role.ADMIN}),
+    "audit.read": frozenset({Role.ADMIN, Role.LEADER}),
+    "divisions.read": frozenset(Role),
+}
+
+
+def role_label(role: str, locale: str = "zh_CN") -> str:
+    """The role's name in the console's language."""
+    zh, en = ROLE_LABELS.get(role, (role, role))
+    return zh if locale.startswith("zh") else en
+
+
+def allowed(role: str, permission: str) -> bool:
+    """Whether a role holds a permission (unknown permissions are held by nobody)."""
+    return role in PERMISSIONS.get(permission, frozenset())

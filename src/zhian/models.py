@@ -1,0 +1,13 @@
+"""Every table of zhian, imported in one place for migrations and tests."""
+
+from __future__ import annotations
+
+from zhian.core.audit import models as audit_models
+from zhian.core.bus import models as bus_models
+from zhian.core.db import Base
+from zhian.core.identity import models as identity_models
+from zhian.domains.places import models as places_models
+
+metadata = Base.metadata
+
+__all__ = ["audit_models", "bus_models", "identity_models", "metadata", "places_models"]

@@ -7,6 +7,7 @@ transaction that is rolled back, so code under test may ``commit()`` (a savepoin
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,10 +50,32 @@ def fresh_database_url(backend: str, tmp: Path) -> str:
 
 
 def migrate(url: str) -> None:
-    """Build the schema the way production does: the real migrations."""
+    """Build the schema the way production does (the real migrations) and load the profile."""
+    from zhian.core.db import unit_of_work
     from zhian.core.migrate import upgrade
+    from zhian.domains.places import service as places
 
     upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(sessionmaker(engine)) as session:
+        places.load_weinan_profile(session)
+    engine.dispose()
+
+
+def copy_database(template_url: str, backend: str, tmp: Path) -> str:
+    """A new database with the template's contents (a file copy, or CREATE ... TEMPLATE)."""
+    if backend == "sqlite":
+        src = Path(make_url(template_url).database or "")
+        dst = tmp / f"copy-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(src, dst)
+        return f"sqlite:///{dst}"
+    name = f"zhian_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        template = make_url(template_url).database
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -74,11 +97,23 @@ def _migrated(
         _drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def _template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = fresh_database_url(backend, tmp_path_factory.mktemp(f"{backend}-template"))
+    migrate(url)
+    yield url
+    if backend == "postgresql":
+        _drop_pg_database(url)
+
+
 @pytest.fixture()
-def database_url(_migrated: tuple[str, Engine]) -> str:
-    """URL of the migrated database of this backend (shared by the session: do not commit to it
-    outside ``session_factory`` unless the test cleans up)."""
-    return _migrated[0]
+def fresh_url(backend: str, _template: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for this test (migrated, with the Weinan divisions), where commits
+    are real: for the app through HTTP, and for anything that needs separate connections."""
+    url = copy_database(_template, backend, tmp_path)
+    yield url
+    if backend == "postgresql":
+        _drop_pg_database(url)
 
 
 @pytest.fixture()

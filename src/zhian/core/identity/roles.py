@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from zhian.core.errors import Forbidden
+from zhian.core.scope import SYSTEM_ROLE, Actor
+
 
 class Role(StrEnum):
     """The roles of zhian's users."""
@@ -47,3 +50,10 @@ def role_label(role: str, locale: str = "zh_CN") -> str:
 def allowed(role: str, permission: str) -> bool:
     """Whether a role holds a permission (unknown permissions are held by nobody)."""
     return role in PERMISSIONS.get(permission, frozenset())
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Refuse an actor whose role lacks the permission."""
+    if actor.role == SYSTEM_ROLE or allowed(actor.role, permission):
+        return
+    raise Forbidden(f"当前角色无权执行此操作（{permission}）")

@@ -1,0 +1,199 @@
+"""The ``zhian`` command: database, users, tokens, audit, serve and demo."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+
+from zhian.core.settings import load_settings
+
+app = typer.Typer(help="zhian 治安防控平台", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _operator():  # type: ignore[no-untyped-def]
+    from zhian.core.scope import operator
+
+    return operator(getpass.getuser())
+
+
+def _factory():  # type: ignore[no-untyped-def]
+    from zhian.core.db import check_durability, make_engine, make_sessionmaker
+
+    engine = make_engine(load_settings().database_url)
+    check_durability(engine)
+    return make_sessionmaker(engine)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations and load the Weinan divisions (idempotent)."""
+    from zhian.core.db import unit_of_work
+    from zhian.core.migrate import upgrade
+    from zhian.domains.places import service as places
+
+    url = load_settings().database_url
+    upgrade(url)
+    with unit_of_work(_factory()) as session:
+        written = places.load_weinan_profile(session)
+    _err(f"database is at the latest schema; {written} divisions written")
+
+
+def _run(action):  # type: ignore[no-untyped-def]
+    """Run an action in a unit of work and turn domain errors into a message and exit 1."""
+    from zhian.core.db import unit_of_work
+    from zhian.core.errors import DomainError
+
+    try:
+        with unit_of_work(_factory()) as session:
+            return action(session)
+    except DomainError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        _err(f"error{where}: {exc.message}")
+        raise typer.Exit(1) from None
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, commander, dispatcher, officer, ...")],
+    division: Annotated[str, typer.Option(help="Home division code, e.g. 610502")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    display_name: Annotated[str, typer.Option()] = "",
+    mfa: Annotated[bool, typer.Option(help="Require a TOTP second factor")] = False,
+) -> None:
+    """Create a user; the password is read from stdin (first line) or prompted for."""
+    from pydantic import ValidationError
+
+    from zhian.core.identity import service, totp
+    from zhian.core.identity.schemas import UserCreate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(
+            username=username, role=role, division=division, password=password,
+            display_name=display_name, mfa_required=mfa,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _err(f"error ({'.'.join(str(p) for p in first['loc'])}): {first['msg']}")
+        raise typer.Exit(1) from None
+    totp_roles = load_settings().totp_role_set
+    user = _run(lambda s: service.create_user(s, actor=_operator(), data=data,
+                                              totp_roles=totp_roles))
+    _err(f"created user {user.username} ({user.role}, {user.division})")
+    if user.totp_secret:
+        _err(f"TOTP secret: {user.totp_secret}")
+        _err(f"enrol with: {totp.provisioning_uri(user.totp_secret, user.username)}")
+
+
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """Release an account locked after failed sign-ins."""
+    from zhian.core.identity import service
+
+    _run(lambda s: service.unlock_user(s, actor=_operator(), username=username))
+    _err(f"unlocked {username}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """Disable a user: their sessions end and their tokens stop working."""
+    from zhian.core.identity import service
+
+    _run(lambda s: service.set_active(s, actor=_operator(), username=username, active=False))
+    _err(f"disabled {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """Enable a disabled user again."""
+    from zhian.core.identity import service
+
+    _run(lambda s: service.set_active(s, actor=_operator(), username=username, active=True))
+    _err(f"enabled {username}")
+
+
+@user_app.command("totp")
+def user_totp(username: str) -> None:
+    """Enrol (or re-enrol) a user's TOTP second factor and print the enrolment URI."""
+    from zhian.core.identity import service, totp
+
+    secret = _run(lambda s: service.enroll_totp(s, actor=_operator(), username=username))
+    typer.echo(totp.provisioning_uri(secret, username))
+
+
+@token_app.command("create")
+def token_create(
+    username: str, name: Annotated[str, typer.Option(help="What the token is for")] = ""
+) -> None:
+    """Issue an API token; the token alone is printed on stdout."""
+    from zhian.core.identity import service
+
+    raw = _run(lambda s: service.create_token(s, actor=_operator(), username=username, name=name))
+    typer.echo(raw)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke an API token by its id."""
+    from zhian.core.identity import service
+
+    _run(lambda s: service.revoke_token(s, actor=_operator(), token_id=token_id))
+    _err(f"revoked token {token_id}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; exit 1 naming the first bad entry if any."""
+    from zhian.core.audit import service
+
+    report = _run(lambda s: service.verify(s))
+    if not report.ok:
+        _err(f"audit trail BROKEN at entry seq={report.first_bad_seq}: {report.reason}")
+        raise typer.Exit(1)
+    typer.echo(f"audit trail intact: {report.checked} entries verified")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the console and API on an existing, migrated database."""
+    from zhian.sim.demo import run_server
+
+    run_server(load_settings(), host=host, port=port)
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Recreate the demo database, seed Weinan demo data, print the sign-ins, and serve."""
+    from zhian.sim.demo import run_demo
+
+    run_demo(host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the ``zhian`` script."""
+    app()

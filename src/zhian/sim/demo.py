@@ -1,0 +1,131 @@
+"""``zhian demo`` and ``zhian serve``: a fresh Weinan demo database, and the server itself."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from zhian.core.settings import DEFAULT_DATABASE_URL, Settings, load_settings
+
+DEMO_DATABASE_URL = "sqlite:///./var/demo.db"
+DEMO_PASSWORD = "Weinan-demo-2026"
+DEMO_DIVISIONS = (("610500", "city", "渭南市"), ("610502", "linwei", "临渭区"),
+                  ("610581", "hancheng", "韩城市"))
+DEMO_ROLES = ("admin", "commander", "dispatcher", "officer", "regulator", "unit_security",
+              "mediator", "leader")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo sign-in as printed for the person trying the demo."""
+
+    username: str
+    role: str
+    division: str
+    division_name: str
+    totp_secret: str | None
+
+
+def demo_totp_secret(username: str) -> str:
+    """A stable TOTP secret per demo user, so the printed enrolment stays valid across runs."""
+    digest = hashlib.sha256(f"zhian-demo-totp:{username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+def recreate_database(url: str) -> None:
+    """Drop everything in the database (or the SQLite file) so the demo starts clean."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                Path(parsed.database + suffix).unlink(missing_ok=True)
+        return
+    from zhian.core.db import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def seed(session: Session, settings: Settings) -> list[DemoUser]:
+    """Seed the divisions and one user of each role in the city and two counties."""
+    from zhian.core.identity import service as identity
+    from zhian.core.identity.schemas import UserCreate
+    from zhian.core.scope import operator
+    from zhian.domains.places import service as places
+
+    places.load_weinan_profile(session)
+    actor = operator("demo")
+    users: list[DemoUser] = []
+    for code, prefix, name in DEMO_DIVISIONS:
+        for role in DEMO_ROLES:
+            username = role if prefix == "city" else f"{prefix}_{role}"
+            user = identity.create_user(
+                session,
+                actor=actor,
+                data=UserCreate(username=username, role=role, division=code,
+                                password=DEMO_PASSWORD, display_name=f"{name}演示"),
+                totp_roles=settings.totp_role_set,
+            )
+            if user.totp_secret is not None:
+                user.totp_secret = demo_totp_secret(username)
+            users.append(DemoUser(username, role, code, name, user.totp_secret))
+    return users
+
+
+def print_credentials(users: list[DemoUser], url: str) -> None:
+    """Tell the person at the terminal how to sign in."""
+    print("\nzhian demo — Weinan profile", file=sys.stderr)
+    print(f"Open {url} and sign in with any of these (password: {DEMO_PASSWORD}):",
+          file=sys.stderr)
+    for u in users:
+        extra = f"  TOTP secret {u.totp_secret}" if u.totp_secret else ""
+        print(f"  {u.username:<24} {u.role:<14} {u.division} {u.division_name}{extra}",
+              file=sys.stderr)
+    print("Admins and commanders need a TOTP code: add the secret to an authenticator app,\n"
+          "or print the current code with: python -c \"import pyotp;print(pyotp.TOTP('SECRET')"
+          ".now())\"\n", file=sys.stderr)
+
+
+def run_demo(*, host: str, port: int) -> None:
+    """Recreate the demo database, seed it, and serve."""
+    from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+    from zhian.core.migrate import upgrade
+
+    url = os.environ.get("ZHIAN_DATABASE_URL") or DEMO_DATABASE_URL
+    settings = load_settings(database_url=url)
+    recreate_database(url)
+    upgrade(url)
+    engine = make_engine(url)
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        users = seed(session, settings)
+    engine.dispose()
+    print_credentials(users, f"http://{host}:{port}/")
+    run_server(settings, host=host, port=port)
+
+
+def run_server(settings: Settings, *, host: str, port: int) -> None:
+    """Serve the app with uvicorn, refusing a database that is not migrated."""
+    import uvicorn
+
+    from zhian.app import create_app
+    from zhian.core.migrate import current, head
+
+    at = current(settings.database_url)
+    if at != head():
+        where = settings.database_url if settings.database_url != DEFAULT_DATABASE_URL else "./var"
+        print(f"the database ({where}) is not at the latest schema; run: zhian db upgrade",
+              file=sys.stderr)
+        raise SystemExit(2)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=False)

@@ -1,0 +1,48 @@
+"""Console pages of the platform: home with the map, the systems, the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from zhian.core.errors import NotFound
+from zhian.web import systems
+from zhian.web.deps import Identity, check_form_csrf, page_identity
+from zhian.web.i18n import LOCALES
+from zhian.web.templating import LANG_COOKIE, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, ident: Annotated[Identity, Depends(page_identity)]) -> Response:
+    """The dashboard: the jurisdiction's map and the nine systems."""
+    return render(request, "home.html", active="home")
+
+
+@router.get("/systems/{slug}")
+def system_page(
+    request: Request, slug: str, ident: Annotated[Identity, Depends(page_identity)]
+) -> Response:
+    """A business system's page (saying so when it has not landed yet)."""
+    system = systems.find(slug)
+    if system is None:
+        raise NotFound(f"没有这个业务系统：{slug}")
+    return render(request, "system.html", system=system, active=slug)
+
+
+@router.post("/lang", dependencies=[Depends(check_form_csrf)])
+def set_language(
+    request: Request, lang: Annotated[str, Form(max_length=8)] = "zh_CN"
+) -> Response:
+    """Remember the console language for this browser."""
+    back = request.headers.get("referer", "/")
+    target = "/" if "://" in back and not back.startswith(str(request.base_url)) else back
+    response = RedirectResponse(target, status_code=303)
+    if lang in LOCALES:
+        response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True, path="/",
+                            max_age=365 * 24 * 3600)
+    return response

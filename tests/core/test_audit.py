@@ -23,8 +23,15 @@ ACTOR = Actor(user_id=7, username="auditor", role="admin", division="610500", cl
 def write(factory: sessionmaker[Session], n: int, start: int = 0) -> None:
     with unit_of_work(factory) as session:
         for i in range(start, start + n):
-            audit.record(session, actor=ACTOR, action="update", record_type="thing",
-                         record_id=str(i), division="610502", detail={"i": i, "名": "值"})
+            audit.record(
+                session,
+                actor=ACTOR,
+                action="update",
+                record_type="thing",
+                record_id=str(i),
+                division="610502",
+                detail={"i": i, "名": "值"},
+            )
 
 
 @pytest.fixture()
@@ -71,11 +78,16 @@ def test_database_refuses_update_and_delete(engine: Engine) -> None:
     ("statements", "bad_seq"),
     [
         (["UPDATE audit_entry SET record_id = '999' WHERE seq = 3"], 3),
-        (["UPDATE audit_entry SET outcome = 'success', hash = hash WHERE seq = 5"], 5),
+        (["UPDATE audit_entry SET outcome = 'failure' WHERE seq = 5"], 5),
         (["DELETE FROM audit_entry WHERE seq = 4"], 5),
-        (["UPDATE audit_entry SET seq = 100 WHERE seq = 2",
-          "UPDATE audit_entry SET seq = 2 WHERE seq = 3",
-          "UPDATE audit_entry SET seq = 3 WHERE seq = 100"], 2),
+        (
+            [
+                "UPDATE audit_entry SET seq = 100 WHERE seq = 2",
+                "UPDATE audit_entry SET seq = 2 WHERE seq = 3",
+                "UPDATE audit_entry SET seq = 3 WHERE seq = 100",
+            ],
+            2,
+        ),
         (["DELETE FROM audit_entry WHERE seq = 6"], 6),
     ],
     ids=["altered", "altered-outcome", "removed", "reordered", "tail-cut"],

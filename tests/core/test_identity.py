@@ -22,10 +22,22 @@ from zhian.core.settings import Settings
 SETTINGS = Settings(database_url="sqlite://")
 
 
-def login(session: Session, username: str, password: str = PASSWORD, code: str | None = None,
-          now: float | None = None) -> sessions.LoginResult:
-    return sessions.authenticate(session, SETTINGS, username=username, password=password,
-                                 totp_code=code, client_addr="10.0.0.1", now=now)
+def login(
+    session: Session,
+    username: str,
+    password: str = PASSWORD,
+    code: str | None = None,
+    now: float | None = None,
+) -> sessions.LoginResult:
+    return sessions.authenticate(
+        session,
+        SETTINGS,
+        username=username,
+        password=password,
+        totp_code=code,
+        client_addr="10.0.0.1",
+        now=now,
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,8 +74,14 @@ def test_create_user_refuses_bad_input(session: Session) -> None:
     county_admin = make_user(session, "cadmin", role="admin", division="610502")
     actor = service.actor_for(county_admin)
     with pytest.raises(InvalidInput) as err:
-        service.create_user(session, actor=actor, totp_roles=frozenset(), data=UserCreate(
-            username="elsewhere", role="officer", division="610581", password=PASSWORD))
+        service.create_user(
+            session,
+            actor=actor,
+            totp_roles=frozenset(),
+            data=UserCreate(
+                username="elsewhere", role="officer", division="610581", password=PASSWORD
+            ),
+        )
     assert err.value.field == "division"
 
 

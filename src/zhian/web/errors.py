@@ -1,7 +1,7 @@
 """One handler for domain errors: JSON for the API, a readable page for the console.
 
 Denied accesses (another jurisdiction's record, a role without the permission, a forged
-form) are audited here, in a transaction of their own, since the request's is rolled back.
+form) are audited here: the request's work is rolled back and the denial alone committed.
 """
 
 from __future__ import annotations
@@ -46,8 +46,13 @@ async def _audit_denial(request: Request, exc: DomainError) -> None:
             record_id=exc.record_id,
             division=exc.division,
         )
+    # The request's own work is void; its transaction now carries only the denial, and the
+    # middleware commits it (reusing it keeps SQLite's single writer from waiting on itself).
+    session = request.state.db
     try:
-        await run_in_threadpool(audit.record_apart, request.app.state.session_factory, **fields)
+        await run_in_threadpool(session.rollback)
+        await run_in_threadpool(lambda: audit.record(session, **fields))  # type: ignore[arg-type]
+        request.state.commit = True
     except Exception:  # the refusal stands even if its audit entry could not be written
         log.exception("could not audit a denied access")
 
@@ -63,8 +68,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginRequired):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    return render(request, "error.html", status_code=exc.status_code, message=exc.message,
-                  field=exc.field)
+    return render(
+        request, "error.html", status_code=exc.status_code, message=exc.message, field=exc.field
+    )
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
@@ -74,8 +80,9 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         return await request_validation_exception_handler(request, exc)
     first = exc.errors()[0] if exc.errors() else {"loc": [], "msg": "输入有误"}
     field = ".".join(str(p) for p in first.get("loc", [])[1:])
-    return render(request, "error.html", status_code=422, message=str(first.get("msg")),
-                  field=field)
+    return render(
+        request, "error.html", status_code=422, message=str(first.get("msg")), field=field
+    )
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

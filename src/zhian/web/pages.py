@@ -35,14 +35,13 @@ def system_page(
 
 
 @router.post("/lang", dependencies=[Depends(check_form_csrf)])
-def set_language(
-    request: Request, lang: Annotated[str, Form(max_length=8)] = "zh_CN"
-) -> Response:
+def set_language(request: Request, lang: Annotated[str, Form(max_length=8)] = "zh_CN") -> Response:
     """Remember the console language for this browser."""
     back = request.headers.get("referer", "/")
     target = "/" if "://" in back and not back.startswith(str(request.base_url)) else back
     response = RedirectResponse(target, status_code=303)
     if lang in LOCALES:
-        response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True, path="/",
-                            max_age=365 * 24 * 3600)
+        response.set_cookie(
+            LANG_COOKIE, lang, samesite="lax", httponly=True, path="/", max_age=365 * 24 * 3600
+        )
     return response

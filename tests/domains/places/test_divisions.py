@@ -26,7 +26,10 @@ def _seats() -> list[dict[str, str]]:
 
 def test_profile_has_city_eleven_counties_and_two_zones(session: Session) -> None:
     levels = dict(
-        session.execute(select(Division.level, func.count()).group_by(Division.level)).tuples()
+        (level, n)
+        for level, n in session.execute(
+            select(Division.level, func.count()).group_by(Division.level)
+        ).all()
     )
     assert levels.get("city") == 1
     assert levels.get("district", 0) + levels.get("county", 0) + levels.get("county_city", 0) == 11
@@ -84,8 +87,9 @@ def test_map_features_follow_scope(session: Session) -> None:
     from zhian.core.scope import Actor
 
     county = Actor(user_id=1, username="x", role="officer", division="610581")
-    assert [f["properties"]["adcode"] for f in service.map_features(session, actor=county)[
-        "features"]] == ["610581"]
+    assert [
+        f["properties"]["adcode"] for f in service.map_features(session, actor=county)["features"]
+    ] == ["610581"]
     assert len(service.map_features(session, actor=SYSTEM)["features"]) == 13
 
 

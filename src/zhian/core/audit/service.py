@@ -3,8 +3,8 @@
 Every entry commits to the one before it: ``hash = chain(prev_hash, canonical(entry))``. The
 chain head (last seq and hash) sits in its own row; appenders lock it first, so two
 transactions never fork the chain, and verification compares against it, so a cut-off tail
-shows. Entries that must survive their request's rollback (failed sign-ins are committed
-normally; denials happen on error paths) go through ``record_apart`` in their own transaction.
+shows. Entries are written in the caller's transaction: a denial's request is rolled back and
+then commits the denial alone (see ``zhian.web.errors``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from zhian.core import hashchain
 from zhian.core.audit.models import AuditChainHead, AuditEntry
-from zhian.core.db import unit_of_work
 from zhian.core.errors import NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
@@ -106,17 +105,9 @@ def record(
     entry.created_at = entry.updated_at = entry.at
     entry.hash = hashchain.entry_hash(prev_hash, payload_of(entry))
     session.add(entry)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=entry.hash)
-    )
+    session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=entry.hash))
     session.flush()
     return entry
-
-
-def record_apart(factory: sessionmaker[Session], **fields: Any) -> None:
-    """Append an entry in a transaction of its own, for outcomes whose request rolls back."""
-    with unit_of_work(factory) as session:
-        record(session, **fields)
 
 
 def _rows(session: Session, batch: int) -> Iterator[tuple[int, str, str, dict[str, Any]]]:

@@ -54,10 +54,12 @@ def _login_form(
     request: Request, *, status: int = 200, error: str | None = None, **ctx: object
 ) -> Response:
     token = secrets.token_urlsafe(24)
-    response = render(request, "identity/login.html", status_code=status, pre_csrf=token,
-                      error=error, **ctx)
-    response.set_cookie(PRE_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_secure(request), path="/")
+    response = render(
+        request, "identity/login.html", status_code=status, pre_csrf=token, error=error, **ctx
+    )
+    response.set_cookie(
+        PRE_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/"
+    )
     return response
 
 
@@ -98,8 +100,9 @@ def login(
         )
     raw, _row = sessions.start(session, user=result.user, client_addr=client_addr(request))
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, raw, httponly=True, samesite="lax",
-                        secure=_secure(request), path="/")
+    response.set_cookie(
+        SESSION_COOKIE, raw, httponly=True, samesite="lax", secure=_secure(request), path="/"
+    )
     response.delete_cookie(PRE_CSRF_COOKIE, path="/")
     return response
 
@@ -127,5 +130,5 @@ def users_page(
     """The users of the signed-in user's jurisdiction."""
     actor = actor_for(ident.user, client_addr=client_addr(request))
     found = service.list_users(session, actor=actor, page=page, per_page=50)
-    names = dict(session.execute(select(Division.adcode, Division.name)).tuples().all())
+    names = {code: name for code, name in session.execute(select(Division.adcode, Division.name))}
     return render(request, "identity/users.html", page=found, names=names, active="users")

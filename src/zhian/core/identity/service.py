@@ -218,7 +218,10 @@ def create_token(session: Session, *, actor: Actor, username: str, name: str = "
         raise Conflict("该用户已停用，不能签发令牌", field="username")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=name, token_hash=token_digest(raw), prefix=raw[: len(TOKEN_PREFIX) + 6]
+        user_id=user.id,
+        name=name,
+        token_hash=token_digest(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
     )
     session.add(token)
     session.flush()

@@ -88,16 +88,21 @@ def user_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         data = UserCreate(
-            username=username, role=role, division=division, password=password,
-            display_name=display_name, mfa_required=mfa,
+            username=username,
+            role=role,
+            division=division,
+            password=password,
+            display_name=display_name,
+            mfa_required=mfa,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         _err(f"error ({'.'.join(str(p) for p in first['loc'])}): {first['msg']}")
         raise typer.Exit(1) from None
     totp_roles = load_settings().totp_role_set
-    user = _run(lambda s: service.create_user(s, actor=_operator(), data=data,
-                                              totp_roles=totp_roles))
+    user = _run(
+        lambda s: service.create_user(s, actor=_operator(), data=data, totp_roles=totp_roles)
+    )
     _err(f"created user {user.username} ({user.role}, {user.division})")
     if user.totp_secret:
         _err(f"TOTP secret: {user.totp_secret}")

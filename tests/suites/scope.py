@@ -49,18 +49,19 @@ class JurisdictionScopeSuite:
                 "app": app,
                 "home": home,
                 "other": other,
-                "county": app.headers(app.token("scope_county", role=self.reader_role,
-                                                division=HOME)),
-                "city": app.headers(app.token("scope_city", role=self.reader_role,
-                                              division=CITY)),
+                "county": app.headers(
+                    app.token("scope_county", role=self.reader_role, division=HOME)
+                ),
+                "city": app.headers(app.token("scope_city", role=self.reader_role, division=CITY)),
             }
 
     def _keys(self, app: App, headers: dict[str, str]) -> set[str]:
         keys: set[str] = set()
         page = 1
         while True:
-            resp = app.client.get(self.list_path, params={"page": page, "per_page": 500},
-                                  headers=headers)
+            resp = app.client.get(
+                self.list_path, params={"page": page, "per_page": 500}, headers=headers
+            )
             assert resp.status_code == 200, resp.text
             body = resp.json()
             keys |= {str(item[self.key_field]) for item in body["items"]}
@@ -79,13 +80,12 @@ class JurisdictionScopeSuite:
 
     def test_other_county_record_is_not_found_by_id(self, world: dict[str, Any]) -> None:
         app = world["app"]
-        own = app.client.get(self.detail_path.format(key=world["home"][0]),
-                             headers=world["county"])
+        own = app.client.get(self.detail_path.format(key=world["home"][0]), headers=world["county"])
         assert own.status_code == 200, own.text
-        theirs = app.client.get(self.detail_path.format(key=world["other"][0]),
-                                headers=world["county"])
-        missing = app.client.get(self.detail_path.format(key="999999999"),
-                                 headers=world["county"])
+        theirs = app.client.get(
+            self.detail_path.format(key=world["other"][0]), headers=world["county"]
+        )
+        missing = app.client.get(self.detail_path.format(key="999999999"), headers=world["county"])
         assert theirs.status_code == 404
         assert missing.status_code == 404
         assert theirs.json()["detail"][0]["type"] == missing.json()["detail"][0]["type"]
@@ -107,6 +107,5 @@ class JurisdictionScopeSuite:
 
     def test_city_reads_any_county_by_id(self, world: dict[str, Any]) -> None:
         app = world["app"]
-        resp = app.client.get(self.detail_path.format(key=world["other"][0]),
-                              headers=world["city"])
+        resp = app.client.get(self.detail_path.format(key=world["other"][0]), headers=world["city"])
         assert resp.status_code == 200

@@ -17,10 +17,21 @@ from zhian.core.settings import DEFAULT_DATABASE_URL, Settings, load_settings
 
 DEMO_DATABASE_URL = "sqlite:///./var/demo.db"
 DEMO_PASSWORD = "Weinan-demo-2026"
-DEMO_DIVISIONS = (("610500", "city", "渭南市"), ("610502", "linwei", "临渭区"),
-                  ("610581", "hancheng", "韩城市"))
-DEMO_ROLES = ("admin", "commander", "dispatcher", "officer", "regulator", "unit_security",
-              "mediator", "leader")
+DEMO_DIVISIONS = (
+    ("610500", "city", "渭南市"),
+    ("610502", "linwei", "临渭区"),
+    ("610581", "hancheng", "韩城市"),
+)
+DEMO_ROLES = (
+    "admin",
+    "commander",
+    "dispatcher",
+    "officer",
+    "regulator",
+    "unit_security",
+    "mediator",
+    "leader",
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +84,13 @@ def seed(session: Session, settings: Settings) -> list[DemoUser]:
             user = identity.create_user(
                 session,
                 actor=actor,
-                data=UserCreate(username=username, role=role, division=code,
-                                password=DEMO_PASSWORD, display_name=f"{name}演示"),
+                data=UserCreate(
+                    username=username,
+                    role=role,
+                    division=code,
+                    password=DEMO_PASSWORD,
+                    display_name=f"{name}演示",
+                ),
                 totp_roles=settings.totp_role_set,
             )
             if user.totp_secret is not None:
@@ -86,15 +102,19 @@ def seed(session: Session, settings: Settings) -> list[DemoUser]:
 def print_credentials(users: list[DemoUser], url: str) -> None:
     """Tell the person at the terminal how to sign in."""
     print("\nzhian demo — Weinan profile", file=sys.stderr)
-    print(f"Open {url} and sign in with any of these (password: {DEMO_PASSWORD}):",
-          file=sys.stderr)
+    print(f"Open {url} and sign in with any of these (password: {DEMO_PASSWORD}):", file=sys.stderr)
     for u in users:
         extra = f"  TOTP secret {u.totp_secret}" if u.totp_secret else ""
-        print(f"  {u.username:<24} {u.role:<14} {u.division} {u.division_name}{extra}",
-              file=sys.stderr)
-    print("Admins and commanders need a TOTP code: add the secret to an authenticator app,\n"
-          "or print the current code with: python -c \"import pyotp;print(pyotp.TOTP('SECRET')"
-          ".now())\"\n", file=sys.stderr)
+        print(
+            f"  {u.username:<24} {u.role:<14} {u.division} {u.division_name}{extra}",
+            file=sys.stderr,
+        )
+    print(
+        "Admins and commanders need a TOTP code: add the secret to an authenticator app,\n"
+        "or print the current code with: python -c \"import pyotp;print(pyotp.TOTP('SECRET')"
+        '.now())"\n',
+        file=sys.stderr,
+    )
 
 
 def run_demo(*, host: str, port: int) -> None:
@@ -124,8 +144,9 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
     at = current(settings.database_url)
     if at != head():
         where = settings.database_url if settings.database_url != DEFAULT_DATABASE_URL else "./var"
-        print(f"the database ({where}) is not at the latest schema; run: zhian db upgrade",
-              file=sys.stderr)
+        print(
+            f"the database ({where}) is not at the latest schema; run: zhian db upgrade",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                proxy_headers=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)

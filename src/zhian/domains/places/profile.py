@@ -39,7 +39,9 @@ def _data() -> Traversable:
 def weinan_divisions() -> list[DivisionSeed]:
     """Every division of the Weinan profile, parents before children, in WGS-84."""
     root = _data()
-    seeds = [DivisionSeed(PROVINCE[0], PROVINCE[1], PROVINCE[2], "province", None, None, None, None)]
+    seeds = [
+        DivisionSeed(PROVINCE[0], PROVINCE[1], PROVINCE[2], "province", None, None, None, None)
+    ]
     with root.joinpath("divisions.csv").open("r", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             boundary = json.loads(root.joinpath(f"{row['adcode']}.geojson").read_text("utf-8"))

@@ -1,0 +1,74 @@
+"""Idempotent consumers: an event's effect and the record that it was applied commit together.
+
+The bus delivers at least once, so the same event can arrive twice (a redelivery after a crash
+between commit and ack, or a re-publish outside the dedupe window). Writing the
+``(consumer, event id)`` key in the transaction of the effect turns the second arrival into a
+no-op, and acknowledging only after the commit means a crash never loses the effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhian.core.bus.base import Event, Handler
+from zhian.core.bus.models import ProcessedEvent
+from zhian.core.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+Effect = Callable[[Session, Event], None]
+
+
+def already_applied(session: Session, consumer: str, event_id: str) -> bool:
+    """Whether the consumer has committed its effect for this event id."""
+    found = session.scalar(
+        select(ProcessedEvent.id).where(
+            ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id
+        )
+    )
+    return found is not None
+
+
+def apply_once(
+    consumer: str, session_factory: sessionmaker[Session], effect: Effect, event: Event
+) -> bool:
+    """Run the effect in its own unit of work unless already applied; True if it ran."""
+    with unit_of_work(session_factory) as session:
+        # The check answers the common case (a plain redelivery) without an error; the
+        # unique key settles a race with a concurrent delivery of the same event.
+        if already_applied(session, consumer, event.id):
+            log.debug("bus: %s already applied event %s", consumer, event.id)
+            return False
+        try:
+            # A savepoint, because PostgreSQL aborts the whole transaction on a failed insert.
+            with session.begin_nested():
+                session.add(
+                    ProcessedEvent(consumer=consumer, event_id=event.id, subject=event.subject)
+                )
+                session.flush()
+        except IntegrityError:
+            log.debug("bus: %s lost the race for event %s", consumer, event.id)
+            return False
+        effect(session, event)
+    return True
+
+
+def idempotent(consumer: str, session_factory: sessionmaker[Session], handler: Effect) -> Handler:
+    """A bus handler applying ``handler(session, event)`` at most once per event id.
+
+    ``handler`` is a sync function that flushes and never commits; its exception rolls back
+    the effect and the idempotency key together, so the bus redelivers the event later.
+    """
+
+    async def handle(event: Event) -> None:
+        # Database drivers block: keep the event loop (gateways, other consumers) moving.
+        await asyncio.to_thread(apply_once, consumer, session_factory, handler, event)
+
+    handle.__name__ = f"idempotent[{consumer}]"
+    return handle

@@ -1,0 +1,159 @@
+"""Idempotent consumers on SQLite and PostgreSQL: each event's effect is committed once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhian.core.bus import Event, InMemoryBus, idempotent
+from zhian.core.bus import consumer as consumer_module
+from zhian.core.bus.models import ProcessedEvent
+from zhian.core.db import make_engine, make_sessionmaker
+
+CONSUMER = "test-consumer"
+EFFECT = "test-effect"  # the effect under test writes a row of its own, under another name
+
+
+class Effect:
+    """A DB effect that records its calls and fails the first ``fail`` of them."""
+
+    def __init__(self, fail: int = 0, name: str = EFFECT) -> None:
+        self.fail = fail
+        self.name = name
+        self.calls = 0
+
+    def __call__(self, session: Session, event: Event) -> None:
+        self.calls += 1
+        session.add(ProcessedEvent(consumer=self.name, event_id=event.id, subject=event.subject))
+        session.flush()
+        if self.calls <= self.fail:
+            raise RuntimeError("effect failed")
+
+
+def rows(factory: sessionmaker[Session], consumer: str) -> int:
+    with factory() as session:
+        query = select(func.count()).where(ProcessedEvent.consumer == consumer)
+        return session.scalar(query) or 0
+
+
+def event() -> Event:
+    return Event.new("jt808.position", "gateway.jt808", {"plate": "陕E12345"})
+
+
+def test_same_event_twice_changes_the_database_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    effect = Effect()
+    handle = idempotent(CONSUMER, session_factory, effect)
+    e = event()
+    asyncio.run(handle(e))
+    asyncio.run(handle(e))
+    assert effect.calls == 1
+    assert rows(session_factory, EFFECT) == 1
+    assert rows(session_factory, CONSUMER) == 1
+
+
+def test_each_consumer_applies_the_event_for_itself(
+    session_factory: sessionmaker[Session],
+) -> None:
+    e = event()
+    first, second = Effect(name="effect-a"), Effect(name="effect-b")
+    asyncio.run(idempotent("consumer-a", session_factory, first)(e))
+    asyncio.run(idempotent("consumer-b", session_factory, second)(e))
+    asyncio.run(idempotent("consumer-a", session_factory, first)(e))
+    assert (first.calls, second.calls) == (1, 1)
+    assert rows(session_factory, "consumer-a") == rows(session_factory, "consumer-b") == 1
+
+
+def test_failed_effect_rolls_back_with_its_key(session_factory: sessionmaker[Session]) -> None:
+    handle = idempotent(CONSUMER, session_factory, Effect(fail=1))
+    with pytest.raises(RuntimeError, match="effect failed"):
+        asyncio.run(handle(event()))
+    assert rows(session_factory, CONSUMER) == 0
+    assert rows(session_factory, EFFECT) == 0
+
+
+def test_lost_race_is_caught_by_the_unique_key(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    e = event()
+    effect = Effect()
+    assert consumer_module.apply_once(CONSUMER, session_factory, effect, e) is True
+    # As if a concurrent delivery committed between our check and our insert.
+    monkeypatch.setattr(consumer_module, "already_applied", lambda *_: False)
+    assert consumer_module.apply_once(CONSUMER, session_factory, effect, e) is False
+    assert effect.calls == 1
+    assert rows(session_factory, EFFECT) == 1
+
+
+def test_concurrent_deliveries_on_separate_connections_apply_once(
+    backend: str, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: the later one fails, and is redelivered")
+    engine = make_engine(fresh_url)
+    factory = make_sessionmaker(engine)
+    inside, go = threading.Event(), threading.Event()
+    effect = Effect()
+
+    def slow_effect(session: Session, event: Event) -> None:
+        inside.set()
+        go.wait(10)
+        effect(session, event)
+
+    # Both pass the check, so the second one's insert must wait on the first one's key.
+    monkeypatch.setattr(consumer_module, "already_applied", lambda *_: False)
+    e = event()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(consumer_module.apply_once, CONSUMER, factory, slow_effect, e)
+            assert inside.wait(10)
+            second = pool.submit(consumer_module.apply_once, CONSUMER, factory, slow_effect, e)
+            go.set()
+            assert (first.result(10), second.result(10)) == (True, False)
+        assert effect.calls == 1
+        assert rows(factory, EFFECT) == 1
+    finally:
+        go.set()
+        engine.dispose()
+
+
+def run_on_bus(factory: sessionmaker[Session], effect: Effect, *events: Event) -> None:
+    """Publish the events to a memory bus with no dedupe window and wait until handled."""
+
+    async def main() -> None:
+        bus = InMemoryBus(dedupe_window=0, backoff=0.01)
+        await bus.start()
+        await bus.subscribe("jt808.>", CONSUMER, idempotent(CONSUMER, factory, effect))
+        for e in events:
+            await bus.publish(e)
+        await bus.wait_idle(timeout=10)
+        await bus.close()
+
+    asyncio.run(main())
+
+
+def test_redelivered_event_through_the_bus_applies_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    e = event()
+    effect = Effect()
+    run_on_bus(session_factory, effect, e, e, event())
+    assert effect.calls == 2
+    assert rows(session_factory, EFFECT) == 2
+    assert rows(session_factory, CONSUMER) == 2
+
+
+def test_failed_effect_is_retried_by_the_bus_and_applied_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    effect = Effect(fail=2)
+    run_on_bus(session_factory, effect, event())
+    assert effect.calls == 3
+    assert rows(session_factory, EFFECT) == 1
+    assert rows(session_factory, CONSUMER) == 1

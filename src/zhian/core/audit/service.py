@@ -10,11 +10,11 @@ then commits the denial alone (see ``zhian.web.errors``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, column, select, table, update
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain
@@ -23,7 +23,7 @@ from zhian.core.errors import NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor, scope_clause
-from zhian.core.time import utcnow
+from zhian.core.time import as_utc, utcnow
 
 FIELDS = (
     "seq",
@@ -58,10 +58,45 @@ def deny(actor: Actor, *, record_type: str, record_id: str, division: str | None
     raise AccessDenied(actor, record_type=record_type, record_id=record_id, division=division)
 
 
-def payload_of(entry: AuditEntry | Mapping[str, Any]) -> dict[str, Any]:
-    """The fields an entry's hash commits to."""
-    get = entry.get if isinstance(entry, Mapping) else lambda k: getattr(entry, k)
-    return {name: get(name) for name in FIELDS}
+# Fields are joined by the unit separator; None is a lone NUL. Written values never hold a
+# control character (``_clean``), so the encoding is unambiguous, and a stored value that
+# does hold one can only have been written behind the application's back.
+_SEP = "\x1f"
+_NULL = "\x00"
+_CONTROL = {c: "\ufffd" for c in range(0x20)}
+
+
+def _clean(value: str | None) -> str | None:
+    return None if value is None else value.translate(_CONTROL)
+
+
+def _iso(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(values: Sequence[Any]) -> bytes:
+    """The bytes an entry's hash commits to: its FIELDS in order, as text (version 1)."""
+    parts = []
+    for v in values:
+        if v is None:
+            parts.append(_NULL)
+        elif isinstance(v, datetime):
+            parts.append(_iso(v))
+        else:
+            parts.append(str(v))
+    return _SEP.join(parts).encode("utf-8")
+
+
+def payload_of(entry: AuditEntry | Mapping[str, Any]) -> list[Any]:
+    """The field values an entry's hash commits to, in FIELDS order."""
+    if isinstance(entry, Mapping):
+        return [entry.get(name) for name in FIELDS]
+    return [getattr(entry, name) for name in FIELDS]
+
+
+def entry_hash(prev_hash: str, entry: AuditEntry | Mapping[str, Any]) -> str:
+    """The hash an entry must carry, chained to the one before it."""
+    return hashchain.entry_hash_encoded(prev_hash, canonical(payload_of(entry)))
 
 
 def record(
@@ -90,48 +125,64 @@ def record(
     entry = AuditEntry(
         seq=new_seq,
         at=at or utcnow(),
-        actor=actor.username if actor else None,
+        actor=_clean(actor.username) if actor else None,
         actor_id=actor.user_id if actor else None,
-        role=(actor.role or None) if actor else None,
-        action=action,
-        record_type=record_type,
-        record_id=record_id,
-        division=division,
-        client_addr=client_addr or (actor.client_addr if actor else None),
+        role=_clean(actor.role or None) if actor else None,
+        action=_clean(action),
+        record_type=_clean(record_type),
+        record_id=_clean(record_id),
+        division=_clean(division),
+        client_addr=_clean(client_addr or (actor.client_addr if actor else None)),
         outcome=outcome,
         detail=json.dumps(dict(detail), ensure_ascii=False, sort_keys=True) if detail else None,
         prev_hash=prev_hash,
     )
     entry.created_at = entry.updated_at = entry.at
-    entry.hash = hashchain.entry_hash(prev_hash, payload_of(entry))
+    entry.hash = entry_hash(prev_hash, entry)
     session.add(entry)
     session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(hash=entry.hash))
     session.flush()
     return entry
 
 
-def _rows(session: Session, batch: int) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+def _sqlite_iso(stored: str) -> str:
+    # SQLAlchemy keeps SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC here).
+    return f"{stored[:10]}T{stored[11:]}Z"
+
+
+def _encoded_rows(session: Session, batch: int) -> Iterator[tuple[int, str, str, bytes]]:
+    """(seq, prev_hash, hash, canonical bytes) in seq order, read without ORM type processing:
+    row materialisation is most of the cost of verifying a year of entries."""
+    raw = table("audit_entry", *(column(name) for name in ("prev_hash", "hash", *FIELDS)))
+    cols = [raw.c[name] for name in FIELDS]
+    at_index = FIELDS.index("at")
     last = 0
-    cols = [getattr(AuditEntry, name) for name in FIELDS]
     while True:
         rows = session.execute(
-            select(AuditEntry.prev_hash, AuditEntry.hash, *cols)
-            .where(AuditEntry.seq > last)
-            .order_by(AuditEntry.seq)
+            select(raw.c.seq, raw.c.prev_hash, raw.c.hash, *cols)
+            .where(raw.c.seq > last)
+            .order_by(raw.c.seq)
             .limit(batch)
         ).all()
         if not rows:
             return
         for row in rows:
-            payload = dict(zip(FIELDS, row[2:], strict=True))
-            yield payload["seq"], row[0], row[1], payload
-        last = rows[-1][2]
+            values = list(row[3:])
+            at = values[at_index]
+            values[at_index] = _sqlite_iso(at) if isinstance(at, str) else at
+            data = canonical(values)
+            if data.count(b"\x1f") != len(FIELDS) - 1:
+                data = b""  # a separator smuggled into a field: can never match its hash
+            yield row[0], row[1], row[2], data
+        last = rows[-1][0]
 
 
 def verify(session: Session, *, batch: int = 20_000) -> hashchain.ChainReport:
     """Recompute the whole chain against the stored hashes and the head; name the first bad one."""
     head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
-    return hashchain.verify_chain(_rows(session, batch), expected_head=(head[0], head[1]))
+    return hashchain.verify_chain_encoded(
+        _encoded_rows(session, batch), expected_head=(head[0], head[1])
+    )
 
 
 def list_entries(

@@ -36,6 +36,7 @@ async def _audit_denial(request: Request, exc: DomainError) -> None:
         "action": "access",
         "outcome": "denied",
         "actor": actor,
+        "division": actor.division if actor is not None else None,
         "client_addr": request.client.host if request.client else None,
         "detail": {"path": request.url.path, "method": request.method, "reason": exc.code},
     }

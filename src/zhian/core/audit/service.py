@@ -195,9 +195,12 @@ def list_entries(
 ) -> Page[AuditEntry]:
     """Audit entries of the actor's jurisdiction, newest first (administrators and leaders)."""
     require(actor, "audit.read")
-    stmt: Select[tuple[AuditEntry]] = select(AuditEntry).where(
-        scope_clause(actor, AuditEntry.division)  # type: ignore[arg-type]
-    )
+    visible = scope_clause(actor, AuditEntry.division)  # type: ignore[arg-type]
+    if len(actor.prefix) <= 4:
+        # Platform-level entries (an unknown username's sign-in) belong to no division:
+        # the city's auditors see them.
+        visible = visible | AuditEntry.division.is_(None)
+    stmt: Select[tuple[AuditEntry]] = select(AuditEntry).where(visible)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     return paginate(session, stmt.order_by(AuditEntry.seq.desc()), page, per_page)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from zhian.core.settings import load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from zhian.core.scope import Actor
+
+T = TypeVar("T")
 
 app = typer.Typer(help="zhian 治安防控平台", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -25,13 +33,13 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _operator():  # type: ignore[no-untyped-def]
+def _operator() -> Actor:
     from zhian.core.scope import operator
 
     return operator(getpass.getuser())
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory() -> sessionmaker[Session]:
     from zhian.core.db import check_durability, make_engine, make_sessionmaker
 
     engine = make_engine(load_settings().database_url)
@@ -53,7 +61,7 @@ def db_upgrade() -> None:
     _err(f"database is at the latest schema; {written} divisions written")
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[Session], T]) -> T:
     """Run an action in a unit of work and turn domain errors into a message and exit 1."""
     from zhian.core.db import unit_of_work
     from zhian.core.errors import DomainError

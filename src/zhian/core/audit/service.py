@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NoReturn
 
-from sqlalchemy import Select, column, select, table, update
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain
@@ -200,7 +200,7 @@ def list_entries(
         # Platform-level entries (an unknown username's sign-in) belong to no division:
         # the city's auditors see them.
         visible = visible | AuditEntry.division.is_(None)
-    stmt: Select[tuple[AuditEntry]] = select(AuditEntry).where(visible)
+    stmt = select(AuditEntry).where(visible)
     if action:
         stmt = stmt.where(AuditEntry.action == action)
     return paginate(session, stmt.order_by(AuditEntry.seq.desc()), page, per_page)

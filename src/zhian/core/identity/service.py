@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
@@ -74,7 +74,7 @@ def create_user(
     return user
 
 
-def _visible_users(actor: Actor):  # type: ignore[no-untyped-def]
+def _visible_users(actor: Actor) -> Select[User]:
     return select(User).where(scoping.scope_clause(actor, User.division))
 
 

@@ -126,7 +126,7 @@ def locator(session: Session) -> DivisionLocator:
                 Division.level.in_(MAP_LEVELS), Division.boundary.is_not(None)
             )
         ).all()
-        found = DivisionLocator([Area(r[0], r[1], r[2], r[3]) for r in rows])
+        found = DivisionLocator([Area(r[0], r[1], r[2], str(r[3])) for r in rows])
         _locators.clear()
         _locators[key] = found
     return found

@@ -27,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+jt808_app = typer.Typer(help="JT/T 808 tools for field engineers.", no_args_is_help=True)
+app.add_typer(jt808_app, name="jt808")
 
 
 def _err(message: str) -> None:
@@ -183,6 +185,18 @@ def audit_verify() -> None:
         _err(f"audit trail BROKEN at entry seq={report.first_bad_seq}: {report.reason}")
         raise typer.Exit(1)
     typer.echo(f"audit trail intact: {report.checked} entries verified")
+
+
+@jt808_app.command("decode")
+def jt808_decode(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Files of hex frames; stdin if none")
+    ] = None,
+) -> None:
+    """Decode hex frames, one per line, into one JSON object per line."""
+    from zhian.gateways.jt808 import tool
+
+    raise typer.Exit(tool.main(files or []))
 
 
 @app.command("serve")

@@ -76,7 +76,21 @@ def test_other_messages() -> None:
 def test_decode_lines_is_one_object_per_line_and_json_safe() -> None:
     lines = [SPACED_2013 + "\n", "\n", "zz\n", COMPACT_2019 + "\n"]
     out = list(decode_lines(lines))
-    assert len(out) == 3
-    assert "error" in out[1]
+    assert len(out) == 4
+    assert out[1] == {"error": "empty line"} and "error" in out[2]
+    assert out[3]["msg_id"] == 0x0200
     for obj in out:
         assert json.loads(json.dumps(obj, ensure_ascii=False)) == obj
+
+
+def test_cli_decode_answers_every_line_in_order() -> None:
+    from typer.testing import CliRunner
+
+    from zhian.cli import app
+
+    heartbeat = "7E0002000001234567890000067E"
+    result = CliRunner().invoke(app, ["jt808", "decode"], input=f"{heartbeat}\n\nzz\n")
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert result.exit_code == 0
+    assert len(lines) == 3
+    assert "error" in lines[1] and "error" in lines[2]

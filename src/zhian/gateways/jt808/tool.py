@@ -114,14 +114,13 @@ def decode_line(line: str) -> dict[str, Any]:
 
 
 def decode_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """Decode every non-blank line."""
+    """One object per line, so output line N always answers input line N (a blank line too)."""
     for line in lines:
-        if line.strip():
-            yield decode_line(line)
+        yield decode_line(line) if line.strip() else {"error": "empty line"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Decode the files named in ``argv`` (or stdin) and print JSON lines; for manual use."""
+    """Decode the files named in ``argv`` (or stdin) and print JSON lines (``zhian jt808 decode``)."""
     paths = sys.argv[1:] if argv is None else argv
     streams = [open(p, encoding="utf-8") for p in paths] if paths else [sys.stdin]  # noqa: SIM115
     for stream in streams:

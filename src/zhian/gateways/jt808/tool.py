@@ -120,7 +120,7 @@ def decode_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Decode the files named in ``argv`` (or stdin) and print JSON lines (``zhian jt808 decode``)."""
+    """Decode the files in ``argv`` (or stdin) to JSON lines: ``zhian jt808 decode``."""
     paths = sys.argv[1:] if argv is None else argv
     streams = [open(p, encoding="utf-8") for p in paths] if paths else [sys.stdin]  # noqa: SIM115
     for stream in streams:

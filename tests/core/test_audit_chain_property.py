@@ -74,7 +74,7 @@ def test_changing_any_field_of_any_entry_is_found_at_that_entry(
     else:
         changed[field] = (old or "") + "x"
     tampered_row = chain([*rows[:index], changed])[-1]
-    seq, prev, _digest, data_bytes = tampered_row
+    seq, _prev, _digest, data_bytes = tampered_row
     # Keep the stored hash, change the content: what an edit in the database looks like.
     tampered = [
         *built[:index],

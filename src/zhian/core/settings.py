@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,12 +14,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ZHIAN_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: str = Field(
-        default="",
-        description="Signs CSRF tokens; generated per data directory when left empty.",
-    )
     bus: str = Field(default="memory", description="'memory' or a nats:// URL")
-    nats_stream: str = "ZHIAN"
     locale: str = "zh_CN"
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
@@ -34,7 +27,6 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(
         default=None, description="Force Secure cookies; by default set when served over TLS."
     )
-    data_dir: Path = Path("./var")
 
     @property
     def totp_role_set(self) -> frozenset[str]:

@@ -62,16 +62,28 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    _audit_user(
+        session, actor, "create", user, detail={"username": user.username, "role": user.role}
+    )
+    return user
+
+
+def _audit_user(
+    session: Session,
+    actor: Actor,
+    action: str,
+    user: User,
+    detail: dict[str, str] | None = None,
+) -> None:
     audit.record(
         session,
         actor=actor,
-        action="create",
+        action=action,
         record_type="user",
         record_id=str(user.id),
         division=user.division,
-        detail={"username": user.username, "role": user.role},
+        detail=detail,
     )
-    return user
 
 
 def _visible_users(actor: Actor) -> Select[User]:
@@ -92,14 +104,7 @@ def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
         raise NotFound(f"用户不存在：{user_id}")
     if not scoping.can_see(actor, user.division):
         audit.deny(actor, record_type="user", record_id=str(user_id), division=user.division)
-    audit.record(
-        session,
-        actor=actor,
-        action="read",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_user(session, actor, "read", user)
     return user
 
 
@@ -122,14 +127,7 @@ def unlock_user(session: Session, *, actor: Actor, username: str) -> User:
     user.locked_at = None
     user.failed_login_count = 0
     user.first_failed_login_at = None
-    audit.record(
-        session,
-        actor=actor,
-        action="unlock",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_user(session, actor, "unlock", user)
     return user
 
 
@@ -150,14 +148,7 @@ def set_active(session: Session, *, actor: Actor, username: str, active: bool) -
             .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-    audit.record(
-        session,
-        actor=actor,
-        action="enable" if active else "disable",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_user(session, actor, "enable" if active else "disable", user)
     return user
 
 
@@ -172,14 +163,7 @@ def set_password(session: Session, *, actor: Actor, username: str, password: str
         .where(AuthSession.user_id == user.id, AuthSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason="password_changed")
     )
-    audit.record(
-        session,
-        actor=actor,
-        action="set_password",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_user(session, actor, "set_password", user)
     return user
 
 
@@ -190,14 +174,7 @@ def enroll_totp(session: Session, *, actor: Actor, username: str) -> str:
     user.totp_secret = totp.new_secret()
     user.totp_last_step = None
     user.mfa_required = True
-    audit.record(
-        session,
-        actor=actor,
-        action="enroll_totp",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_user(session, actor, "enroll_totp", user)
     return user.totp_secret
 
 

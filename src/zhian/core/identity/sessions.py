@@ -46,6 +46,27 @@ def _anonymous(username: str, client_addr: str | None) -> scoping.Actor:
     )
 
 
+def _audit_sign_in(
+    session: Session,
+    user: User,
+    client_addr: str | None,
+    *,
+    action: str = "login",
+    outcome: str = "success",
+    detail: dict[str, object] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor_for(user, client_addr=client_addr),
+        action=action,
+        outcome=outcome,
+        record_type="user",
+        record_id=str(user.id),
+        division=user.division,
+        detail=detail,
+    )
+
+
 def _fail(
     session: Session, settings: Settings, user: User, reason: str, client_addr: str | None
 ) -> LoginResult:
@@ -59,14 +80,11 @@ def _fail(
     locked_now = user.locked_at is None and user.failed_login_count >= settings.lockout_threshold
     if locked_now:
         user.locked_at = now
-    audit.record(
+    _audit_sign_in(
         session,
-        actor=actor_for(user, client_addr=client_addr),
-        action="login",
+        user,
+        client_addr,
         outcome="failure",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
         detail={"reason": reason, "locked": locked_now},
     )
     return LoginResult(user=None, reason="locked" if locked_now else reason)
@@ -96,16 +114,7 @@ def authenticate(
         )
         return LoginResult(user=None, reason="bad_credentials")
     if user.locked_at is not None:
-        audit.record(
-            session,
-            actor=actor_for(user, client_addr=client_addr),
-            action="login",
-            outcome="failure",
-            record_type="user",
-            record_id=str(user.id),
-            division=user.division,
-            detail={"reason": "locked"},
-        )
+        _audit_sign_in(session, user, client_addr, outcome="failure", detail={"reason": "locked"})
         return LoginResult(user=None, reason="locked")
     if not passwords.verify_password(user.password_hash, password):
         return _fail(session, settings, user, "bad_credentials", client_addr)
@@ -127,14 +136,7 @@ def authenticate(
     user.failed_login_count = 0
     user.first_failed_login_at = None
     user.last_login_at = utcnow()
-    audit.record(
-        session,
-        actor=actor_for(user, client_addr=client_addr),
-        action="login",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_sign_in(session, user, client_addr)
     return LoginResult(user=user)
 
 
@@ -194,11 +196,4 @@ def end(session: Session, *, row: AuthSession, user: User, reason: str = "logout
     if row.ended_at is None:
         row.ended_at = utcnow()
         row.end_reason = reason
-    audit.record(
-        session,
-        actor=actor_for(user, client_addr=row.client_addr),
-        action="logout",
-        record_type="user",
-        record_id=str(user.id),
-        division=user.division,
-    )
+    _audit_sign_in(session, user, row.client_addr, action="logout")

@@ -18,13 +18,18 @@ from starlette.concurrency import run_in_threadpool
 from zhian import __version__
 from zhian.core.audit import api as audit_api
 from zhian.core.audit import pages as audit_pages
-from zhian.core.bus.base import Bus
+from zhian.core.bus.base import Bus, Event
 from zhian.core.bus.factory import make_bus
 from zhian.core.db import check_durability, make_engine, make_sessionmaker
 from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.places import api as places_api
+from zhian.domains.transport import api as transport_api
+from zhian.domains.transport import consumers as transport_consumers
+from zhian.domains.transport.directory import DbDirectory
+from zhian.domains.transport.rules import AlertRules
+from zhian.gateways.jt808.server import Jt808Server
 from zhian.web import errors, pages
 from zhian.web.middleware import SecurityHeadersMiddleware, TransactionMiddleware
 
@@ -37,27 +42,43 @@ def create_app(
     *,
     session_factory: sessionmaker[Session] | None = None,
     bus: Bus | None = None,
+    jt808_port: int | None = None,
+    jt808_host: str = "127.0.0.1",
 ) -> FastAPI:
-    """Build the app; settings are read now (at start-up), never at import time."""
+    """Build the app; settings are read now (at start-up), never at import time.
+
+    With ``jt808_port`` the JT/T 808 gateway runs in the same process (0 picks a free port;
+    the server is ``app.state.jt808`` while the app runs).
+    """
     settings = settings or load_settings()
     if session_factory is None:
         engine = make_engine(settings.database_url)
         check_durability(engine)
         session_factory = make_sessionmaker(engine)
     the_bus = bus or make_bus(settings.bus)
+    rules = AlertRules(settings.transport_speed_limit_kmh, settings.transport_calm_positions)
+    factory = session_factory
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await the_bus.start()
+        gateway: Jt808Server | None = None
         try:
+            await transport_consumers.subscribe(the_bus, factory, rules)
+            if jt808_port is not None:
+                gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
+            app.state.jt808 = gateway
             yield
         finally:
-            await the_bus.close()
+            if gateway is not None:
+                await gateway.close()
+            app.state.jt808 = None
+            await the_bus.close()  # stops the consumers
 
     app = FastAPI(
         title="zhian",
         version=__version__,
-        description="治安防控平台 API: divisions, identity, audit (more systems as they land).",
+        description="治安防控平台 API: divisions, identity, audit, transport (more as they land).",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -65,6 +86,7 @@ def create_app(
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.bus = the_bus
+    app.state.jt808 = None
 
     app.add_middleware(TransactionMiddleware, factory=session_factory)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -72,6 +94,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in (
         places_api.router,
+        transport_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,
@@ -95,6 +118,20 @@ def create_app(
         return JSONResponse(body, status_code=200 if ok else 503)
 
     return app
+
+
+async def start_jt808(
+    bus: Bus, session_factory: sessionmaker[Session], *, host: str, port: int
+) -> Jt808Server:
+    """The JT/T 808 gateway: terminals from the vehicle registry, positions onto the bus."""
+
+    async def publish(subject: str, data: dict[str, Any], event_id: str) -> None:
+        await bus.publish(Event.new(subject, "gateway.jt808", data, id=event_id))
+
+    server = Jt808Server(DbDirectory(session_factory), publish)
+    await server.start(host, port)
+    log.info("jt808 gateway listening on %s:%d", host, server.port)
+    return server
 
 
 def _ping(session: Session) -> None:

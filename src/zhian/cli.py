@@ -203,11 +203,24 @@ def jt808_decode(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    jt808_port: Annotated[
+        int | None,
+        typer.Option(help="Also run the JT/T 808 gateway for vehicle terminals on this port"),
+    ] = None,
+    jt808_host: Annotated[
+        str | None, typer.Option(help="Address the JT/T 808 gateway listens on [default: --host]")
+    ] = None,
 ) -> None:
     """Serve the console and API on an existing, migrated database."""
     from zhian.sim.demo import run_server
 
-    run_server(load_settings(), host=host, port=port)
+    run_server(
+        load_settings(),
+        host=host,
+        port=port,
+        jt808_port=jt808_port,
+        jt808_host=jt808_host or host,
+    )
 
 
 @app.command("demo")

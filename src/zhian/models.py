@@ -7,7 +7,15 @@ from zhian.core.bus import models as bus_models
 from zhian.core.db import Base
 from zhian.core.identity import models as identity_models
 from zhian.domains.places import models as places_models
+from zhian.domains.transport import models as transport_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "bus_models", "identity_models", "metadata", "places_models"]
+__all__ = [
+    "audit_models",
+    "bus_models",
+    "identity_models",
+    "metadata",
+    "places_models",
+    "transport_models",
+]

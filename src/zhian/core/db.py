@@ -80,7 +80,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at BEGIN, waiting up to busy_timeout for it. A deferred
+    # transaction that reads and then writes fails at once ("database is locked", no wait)
+    # whenever another connection committed in between, as the bus consumers do all the time.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(
         default=None, description="Force Secure cookies; by default set when served over TLS."
     )
+    transport_speed_limit_kmh: float = Field(
+        default=80.0, gt=0, description="Overspeed alert: a fix above this speed (km/h)."
+    )
+    transport_calm_positions: int = Field(
+        default=3,
+        ge=1,
+        description="Overspeed alert: consecutive fixes at or under the limit that end it.",
+    )
 
     @property
     def totp_role_set(self) -> frozenset[str]:

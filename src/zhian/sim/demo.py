@@ -134,8 +134,16 @@ def run_demo(*, host: str, port: int) -> None:
     run_server(settings, host=host, port=port)
 
 
-def run_server(settings: Settings, *, host: str, port: int) -> None:
-    """Serve the app with uvicorn, refusing a database that is not migrated."""
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    jt808_port: int | None = None,
+    jt808_host: str | None = None,
+) -> None:
+    """Serve the app with uvicorn (and the JT/T 808 gateway if given a port), refusing a
+    database that is not migrated."""
     import uvicorn
 
     from zhian.app import create_app
@@ -149,4 +157,5 @@ def run_server(settings: Settings, *, host: str, port: int) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=False)
+    app = create_app(settings, jt808_port=jt808_port, jt808_host=jt808_host or host)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

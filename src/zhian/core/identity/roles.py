@@ -38,6 +38,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN, Role.LEADER}),
     "divisions.read": frozenset(Role),
+    "transport.read": frozenset(
+        {
+            Role.ADMIN,
+            Role.COMMANDER,
+            Role.DISPATCHER,
+            Role.OFFICER,
+            Role.REGULATOR,
+            Role.LEADER,
+        }
+    ),
+    "transport.manage": frozenset({Role.ADMIN, Role.COMMANDER, Role.REGULATOR}),
+    "transport.alerts.handle": frozenset(
+        {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.REGULATOR}
+    ),
 }
 
 

@@ -1,0 +1,141 @@
+"""JSON routes of the transport domain: carriers, vehicles, tracks and alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.orm import Session
+
+from zhian.core.scope import Actor
+from zhian.domains.transport import service, tracking
+from zhian.domains.transport.choices import AlertKind, AlertStatus
+from zhian.domains.transport.schemas import (
+    AlertOut,
+    AlertPage,
+    AlertResolve,
+    CarrierCreate,
+    CarrierOut,
+    CarrierPage,
+    PositionOut,
+    VehicleCreate,
+    VehicleOut,
+    VehiclePage,
+)
+from zhian.web.deps import api_actor, db
+
+router = APIRouter(prefix="/api/v1/transport", tags=["transport"])
+
+ActorDep = Annotated[Actor, Depends(api_actor)]
+DbDep = Annotated[Session, Depends(db)]
+PageQ = Annotated[int, Query(ge=1)]
+PerPageQ = Annotated[int, Query(ge=1, le=500)]
+TRUNCATED_HEADER = "X-Zhian-Truncated"
+
+
+@router.post("/carriers", response_model=CarrierOut, status_code=201)
+def create_carrier(actor: ActorDep, session: DbDep, data: CarrierCreate) -> Any:
+    """Register a licensed carrier in the caller's jurisdiction."""
+    return service.create_carrier(session, actor=actor, data=data)
+
+
+@router.get("/carriers", response_model=CarrierPage)
+def list_carriers(actor: ActorDep, session: DbDep, page: PageQ = 1, per_page: PerPageQ = 50) -> Any:
+    """Carriers of the caller's jurisdiction."""
+    return service.list_carriers(session, actor=actor, page=page, per_page=per_page)
+
+
+@router.get("/carriers/{carrier_id}", response_model=CarrierOut)
+def get_carrier(actor: ActorDep, session: DbDep, carrier_id: int) -> Any:
+    """One carrier; another jurisdiction's is a 404."""
+    return service.get_carrier(session, actor=actor, carrier_id=carrier_id)
+
+
+@router.post("/vehicles", response_model=VehicleOut, status_code=201)
+def provision_vehicle(actor: ActorDep, session: DbDep, data: VehicleCreate) -> Any:
+    """Provision a vehicle and its terminal in the caller's jurisdiction."""
+    return service.vehicle_out(service.provision_vehicle(session, actor=actor, data=data))
+
+
+@router.get("/vehicles", response_model=VehiclePage)
+def list_vehicles(
+    actor: ActorDep,
+    session: DbDep,
+    page: PageQ = 1,
+    per_page: PerPageQ = 50,
+    plate: Annotated[str | None, Query(max_length=16)] = None,
+    police: bool | None = None,
+) -> Any:
+    """Vehicles of the caller's jurisdiction, optionally by part of the plate."""
+    found = service.list_vehicles(
+        session, actor=actor, page=page, per_page=per_page, plate=plate, police=police
+    )
+    return VehiclePage(
+        items=[service.vehicle_out(v) for v in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
+
+
+@router.get("/vehicles/{vehicle_id}", response_model=VehicleOut)
+def get_vehicle(actor: ActorDep, session: DbDep, vehicle_id: int) -> Any:
+    """One vehicle; another jurisdiction's is a 404."""
+    return service.vehicle_out(service.get_vehicle(session, actor=actor, vehicle_id=vehicle_id))
+
+
+@router.get("/vehicles/{vehicle_id}/positions", response_model=list[PositionOut])
+def vehicle_positions(
+    actor: ActorDep,
+    session: DbDep,
+    response: Response,
+    vehicle_id: int,
+    since: Annotated[datetime | None, Query(description="ISO-8601 with zone, inclusive")] = None,
+    until: Annotated[datetime | None, Query(description="ISO-8601 with zone, exclusive")] = None,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=service.MAX_POSITIONS, description="At most this many fixes, oldest first"),
+    ] = service.DEFAULT_POSITIONS,
+) -> Any:
+    """The vehicle's fixes in time order; ``X-Zhian-Truncated: true`` if ``limit`` cut it."""
+    rows, more = service.track(
+        session, actor=actor, vehicle_id=vehicle_id, since=since, until=until, limit=limit
+    )
+    response.headers[TRUNCATED_HEADER] = "true" if more else "false"
+    return [PositionOut.model_validate(p) for p in rows]
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(
+    actor: ActorDep,
+    session: DbDep,
+    status: AlertStatus | None = None,
+    kind: AlertKind | None = None,
+    vehicle_id: int | None = None,
+    page: PageQ = 1,
+    per_page: PerPageQ = 50,
+) -> Any:
+    """Alerts of the caller's jurisdiction, newest first."""
+    found = tracking.list_alerts(
+        session,
+        actor=actor,
+        status=status,
+        kind=kind,
+        vehicle_id=vehicle_id,
+        page=page,
+        per_page=per_page,
+    )
+    return AlertPage(
+        items=[tracking.alert_out(a) for a in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+def resolve_alert(actor: ActorDep, session: DbDep, alert_id: int, data: AlertResolve) -> Any:
+    """Resolve an open alert with a note on how it was handled."""
+    alert = tracking.resolve_alert(session, actor=actor, alert_id=alert_id, note=data.note)
+    return tracking.alert_out(alert)

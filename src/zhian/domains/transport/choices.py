@@ -1,0 +1,79 @@
+"""Choice sets of the transport domain: value, Chinese label and English label together."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+# Plate colours as JT/T 808 carries them (codes of JT/T 697.7); 0 (unplated) is not
+# provisioned: every monitored vehicle has a plate.
+PLATE_COLORS: dict[int, tuple[str, str]] = {
+    1: ("蓝色", "blue"),
+    2: ("黄色", "yellow"),
+    3: ("黑色", "black"),
+    4: ("白色", "white"),
+    5: ("绿色", "green"),
+    9: ("其他", "other"),
+}
+
+# Dangerous-goods classes and divisions of GB 6944 (the UN model regulations' numbering).
+HAZARD_CLASSES: tuple[str, ...] = (
+    "1.1",
+    "1.2",
+    "1.3",
+    "1.4",
+    "1.5",
+    "1.6",
+    "2.1",
+    "2.2",
+    "2.3",
+    "3",
+    "4.1",
+    "4.2",
+    "4.3",
+    "5.1",
+    "5.2",
+    "6.1",
+    "6.2",
+    "7",
+    "8",
+    "9",
+)
+
+
+class BodyType(StrEnum):
+    """The body of a dangerous-goods vehicle."""
+
+    TANK = "tank"
+    VAN = "van"
+
+
+BODY_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    BodyType.TANK: ("罐式", "tank"),
+    BodyType.VAN: ("厢式", "van"),
+}
+
+
+class AlertKind(StrEnum):
+    """What an alert is about."""
+
+    EMERGENCY = "emergency"
+    OVERSPEED = "overspeed"
+
+
+ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
+    AlertKind.EMERGENCY: ("紧急报警", "emergency button"),
+    AlertKind.OVERSPEED: ("超速", "overspeed"),
+}
+
+
+class AlertStatus(StrEnum):
+    """Whether someone still has to handle the alert."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+ALERT_STATUS_LABELS: dict[str, tuple[str, str, str]] = {
+    AlertStatus.OPEN: ("待处理", "open", "red"),
+    AlertStatus.RESOLVED: ("已处理", "resolved", "green"),
+}

@@ -1,0 +1,59 @@
+"""The transport domain on the bus: every ``jt808.position`` becomes a stored fix.
+
+One durable consumer, made idempotent by the bus's ``(consumer, event id)`` key and by the
+position's own unique event id. A report it cannot use (unknown terminal, impossible
+coordinates) is logged with its event id and acknowledged: redelivering it would never help.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhian.core.bus import Bus, Effect, Event, Subscription, idempotent
+from zhian.domains.transport import tracking
+from zhian.domains.transport.rules import AlertRules
+from zhian.domains.transport.schemas import PositionReport
+
+log = logging.getLogger(__name__)
+
+SUBJECT = "jt808.position"
+CONSUMER = "transport-positions"
+
+
+def position_effect(rules: AlertRules) -> Effect:
+    """The effect of one position event: store it and apply the alert rules."""
+
+    def apply(session: Session, event: Event) -> None:
+        try:
+            report = PositionReport.model_validate(event.data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            log.warning(
+                "transport: event %s is not a usable position (%s: %s); not stored",
+                event.id,
+                where,
+                first["msg"],
+            )
+            return
+        try:
+            tracking.record_position(session, report=report, event_id=event.id, rules=rules)
+        except tracking.UnknownTerminal:
+            log.warning(
+                "transport: event %s from terminal %s, which no vehicle carries; not stored",
+                event.id,
+                report.phone,
+            )
+
+    return apply
+
+
+async def subscribe(
+    bus: Bus, session_factory: sessionmaker[Session], rules: AlertRules
+) -> Subscription:
+    """Start the positions consumer on the bus."""
+    handler = idempotent(CONSUMER, session_factory, position_effect(rules))
+    return await bus.subscribe(SUBJECT, CONSUMER, handler)

@@ -1,0 +1,105 @@
+"""Tables of the transport domain: carriers, monitored vehicles, their positions and alerts.
+
+Only registered dangerous-goods vehicles and police units are monitored (DESIGN.md): a
+position row always belongs to a provisioned vehicle, never to a person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from zhian.core.db import Base
+
+# Positions outgrow a 32-bit id within a year or two for a city's fleet; SQLite needs its
+# plain INTEGER PRIMARY KEY (which is 64-bit there anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Carrier(Base):
+    """A licensed dangerous-goods road transport enterprise."""
+
+    __tablename__ = "transport_carrier"
+
+    name: Mapped[str] = mapped_column()
+    licence_no: Mapped[str] = mapped_column(unique=True)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+
+
+class Vehicle(Base):
+    """A monitored vehicle and the JT/T 808 terminal fitted to it."""
+
+    __tablename__ = "transport_vehicle"
+    __table_args__ = (UniqueConstraint("plate", "plate_color"),)
+
+    plate: Mapped[str] = mapped_column()
+    plate_color: Mapped[int] = mapped_column()
+    # Canonical terminal number: the BCD digits without leading zeros (gateway terminal_key).
+    terminal_phone: Mapped[str] = mapped_column(unique=True)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("transport_carrier.id"), index=True)
+    # Permitted GB 6944 classes, comma-separated in canonical order ("2.1,3"); empty for police.
+    hazard_classes: Mapped[str] = mapped_column(default="")
+    body_type: Mapped[str | None] = mapped_column()
+    is_police_unit: Mapped[bool] = mapped_column(default=False)
+    # The terminal's auth code (0x8100), kept only as a SHA-256 digest.
+    auth_code_hash: Mapped[str | None] = mapped_column()
+    registered_at: Mapped[datetime | None] = mapped_column()
+    # The newest fix the alert rules have seen: older fixes (blind-area batches) are stored
+    # for playback but do not move episodes back in time.
+    last_position_at: Mapped[datetime | None] = mapped_column()
+
+    carrier: Mapped[Carrier | None] = relationship(lazy="raise")
+
+
+class Position(Base):
+    """One GNSS fix of a vehicle, WGS-84, as its terminal reported it."""
+
+    __tablename__ = "transport_position"
+    __table_args__ = (Index("ix_transport_position_vehicle_time", "vehicle_id", "located_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("transport_vehicle.id"))
+    located_at: Mapped[datetime] = mapped_column()
+    lon: Mapped[float] = mapped_column()
+    lat: Mapped[float] = mapped_column()
+    speed_kmh: Mapped[float] = mapped_column()
+    heading: Mapped[int] = mapped_column()
+    altitude_m: Mapped[int] = mapped_column()
+    # JT/T 808 alarm and status words are u32: bit 31 does not fit a signed 32-bit column.
+    alarm: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(BigInteger)
+    # The bus event id: a redelivered or resent fix is stored once.
+    event_id: Mapped[str] = mapped_column(unique=True)
+
+
+class Alert(Base):
+    """One episode of a monitoring rule on one vehicle, and its handling.
+
+    ``active`` says whether the episode is still going on (the button still pressed, the
+    vehicle still too fast); ``status`` whether a person still has to handle it. The two are
+    independent: an alert may be resolved while its episode goes on, and stays open after
+    the episode ended until someone resolves it with a note.
+    """
+
+    __tablename__ = "transport_alert"
+    __table_args__ = (Index("ix_transport_alert_vehicle_kind", "vehicle_id", "kind", "active"),)
+
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("transport_vehicle.id"))
+    kind: Mapped[str] = mapped_column()
+    status: Mapped[str] = mapped_column(index=True)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+    opened_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    # Consecutive fixes back under the limit (overspeed hysteresis).
+    calm_count: Mapped[int] = mapped_column(default=0)
+    peak_speed_kmh: Mapped[float | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+
+    vehicle: Mapped[Vehicle] = relationship(lazy="raise")

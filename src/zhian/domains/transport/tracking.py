@@ -1,0 +1,236 @@
+"""Positions coming in, the alert episodes they open and close, and handling the alerts.
+
+``record_position`` is what the bus consumer calls for each ``jt808.position`` event: it
+stores the fix once per event id and applies the rules (``rules.py``) in the same
+transaction. The rules see fixes in time order: a fix not newer than the newest one seen
+(a blind-area batch delivered late) is stored for playback, and only the emergency rule
+looks at it, so that a press made out of coverage is never lost. Police units get the
+emergency rule only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from zhian.core import scope as scoping
+from zhian.core.audit import service as audit
+from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.identity.roles import require
+from zhian.core.pagination import Page, paginate
+from zhian.core.scope import Actor
+from zhian.core.time import as_utc, utcnow
+from zhian.domains.transport import rules as r
+from zhian.domains.transport.choices import AlertKind, AlertStatus
+from zhian.domains.transport.models import Alert, Position, Vehicle
+from zhian.domains.transport.schemas import AlertOut, PositionReport
+from zhian.gateways.jt808.directory import terminal_key
+
+
+class UnknownTerminal(LookupError):
+    """A position from a terminal that no provisioned vehicle carries (any more)."""
+
+
+def record_position(
+    session: Session, *, report: PositionReport, event_id: str, rules: r.AlertRules
+) -> Position | None:
+    """Store one fix (once per event id) and apply the alert rules; None if already stored."""
+    if session.scalar(select(Position.id).where(Position.event_id == event_id)) is not None:
+        return None
+    # Locking the vehicle row serialises the rules per vehicle across concurrent consumers.
+    vehicle = session.scalar(
+        select(Vehicle)
+        .where(Vehicle.terminal_phone == terminal_key(report.phone))
+        .with_for_update()
+    )
+    if vehicle is None:
+        raise UnknownTerminal(report.phone)
+    located_at = as_utc(report.time)
+    position = Position(
+        vehicle_id=vehicle.id,
+        located_at=located_at,
+        lon=report.lon,
+        lat=report.lat,
+        speed_kmh=report.speed_kmh,
+        heading=report.heading,
+        altitude_m=report.altitude_m,
+        alarm=report.alarm,
+        status=report.status,
+        event_id=event_id,
+    )
+    session.add(position)
+    latest = vehicle.last_position_at
+    if latest is None or located_at > latest:
+        vehicle.last_position_at = located_at
+        _live(session, vehicle, position, rules)
+    else:
+        _late(session, vehicle, position)
+    session.flush()
+    return position
+
+
+def _active(session: Session, vehicle_id: int, kind: AlertKind) -> Alert | None:
+    return session.scalar(
+        select(Alert)
+        .where(Alert.vehicle_id == vehicle_id, Alert.kind == kind, Alert.active.is_(True))
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+
+
+def _open(
+    session: Session, vehicle: Vehicle, kind: AlertKind, at: datetime, *, active: bool = True
+) -> Alert:
+    alert = Alert(
+        vehicle_id=vehicle.id,
+        kind=kind,
+        status=AlertStatus.OPEN,
+        division=vehicle.division,
+        opened_at=at,
+        last_seen_at=at,
+        active=active,
+        calm_count=0,
+    )
+    session.add(alert)
+    return alert
+
+
+def _live(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules) -> None:
+    at = pos.located_at
+    alert = _active(session, vehicle.id, AlertKind.EMERGENCY)
+    step = r.emergency_step(active=alert is not None, alarm=pos.alarm)
+    if step is r.Step.OPEN:
+        _open(session, vehicle, AlertKind.EMERGENCY, at)
+    elif alert is not None and step is r.Step.CONTINUE:
+        alert.last_seen_at = at
+    elif alert is not None and step is r.Step.END:
+        alert.active, alert.ended_at = False, at
+
+    if vehicle.is_police_unit:
+        return  # police units answer calls at speed: the overspeed rule is for goods vehicles
+    alert = _active(session, vehicle.id, AlertKind.OVERSPEED)
+    step, calm = r.overspeed_step(
+        rules,
+        active=alert is not None,
+        calm_count=alert.calm_count if alert is not None else 0,
+        speed_kmh=pos.speed_kmh,
+    )
+    if step is r.Step.OPEN:
+        _open(session, vehicle, AlertKind.OVERSPEED, at).peak_speed_kmh = pos.speed_kmh
+    elif alert is not None and step is r.Step.CONTINUE:
+        alert.last_seen_at, alert.calm_count = at, 0
+        alert.peak_speed_kmh = max(alert.peak_speed_kmh or 0.0, pos.speed_kmh)
+    elif alert is not None and step is r.Step.CALMING:
+        alert.calm_count = calm
+    elif alert is not None and step is r.Step.END:
+        alert.calm_count, alert.active, alert.ended_at = calm, False, at
+
+
+def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:
+    if not r.emergency_pressed(pos.alarm):
+        return
+    current = session.scalar(
+        select(Alert)
+        .where(
+            Alert.vehicle_id == vehicle.id,
+            Alert.kind == AlertKind.EMERGENCY,
+            or_(Alert.active.is_(True), Alert.status == AlertStatus.OPEN),
+        )
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    if current is None:
+        # The episode lies in the past (newer fixes did not carry the bit): not active.
+        _open(session, vehicle, AlertKind.EMERGENCY, pos.located_at, active=False)
+    elif pos.located_at < current.opened_at:
+        current.opened_at = pos.located_at  # the button was pressed earlier than we knew
+
+
+# --- handling alerts ------------------------------------------------------------------------
+
+
+def alert_out(alert: Alert) -> AlertOut:
+    """The public shape of an alert (its vehicle must be loaded)."""
+    return AlertOut(
+        id=alert.id,
+        vehicle_id=alert.vehicle_id,
+        plate=alert.vehicle.plate,
+        kind=alert.kind,
+        status=alert.status,
+        active=alert.active,
+        division=alert.division,
+        opened_at=alert.opened_at,
+        last_seen_at=alert.last_seen_at,
+        ended_at=alert.ended_at,
+        peak_speed_kmh=alert.peak_speed_kmh,
+        resolved_at=alert.resolved_at,
+        resolved_by=alert.resolved_by,
+        note=alert.note,
+    )
+
+
+def list_alerts(
+    session: Session,
+    *,
+    actor: Actor,
+    status: str | None = None,
+    kind: str | None = None,
+    vehicle_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Alert]:
+    """Alerts of the actor's jurisdiction, newest first, optionally filtered."""
+    require(actor, "transport.read")
+    stmt = (
+        select(Alert)
+        .options(selectinload(Alert.vehicle))
+        .where(scoping.scope_clause(actor, Alert.division))
+    )
+    if status is not None:
+        if status not in AlertStatus.__members__.values():
+            raise InvalidInput(f"未知状态：{status}", field="status")
+        stmt = stmt.where(Alert.status == status)
+    if kind is not None:
+        if kind not in AlertKind.__members__.values():
+            raise InvalidInput(f"未知告警类型：{kind}", field="kind")
+        stmt = stmt.where(Alert.kind == kind)
+    if vehicle_id is not None:
+        stmt = stmt.where(Alert.vehicle_id == vehicle_id)
+    return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
+
+
+def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -> Alert:
+    """Close an open alert with a note saying how it was handled."""
+    require(actor, "transport.alerts.handle")
+    # A query, not session.get: an alert already in the session would skip the eager load.
+    alert = session.scalar(
+        select(Alert).where(Alert.id == alert_id).options(selectinload(Alert.vehicle))
+    )
+    if alert is None:
+        raise NotFound(f"告警不存在：{alert_id}")
+    if not scoping.can_see(actor, alert.division):
+        audit.deny(
+            actor, record_type="transport_alert", record_id=str(alert_id), division=alert.division
+        )
+    note = note.strip()
+    if not note:
+        raise InvalidInput("须填写处置说明", field="note")
+    if alert.status != AlertStatus.OPEN:
+        raise Conflict("该告警已处理", field="status")
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = utcnow()
+    alert.resolved_by = actor.username
+    alert.note = note
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="resolve",
+        record_type="transport_alert",
+        record_id=str(alert.id),
+        division=alert.division,
+        detail={"kind": alert.kind, "vehicle_id": alert.vehicle_id},
+    )
+    return alert

@@ -174,3 +174,25 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path) -> None:  # type: ignore[no
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     engine.dispose()
+
+
+def test_address_parse_answers_every_line_in_order() -> None:
+    import json
+
+    lines = ["陕西省渭南市临渭区朝阳大街十二号3号楼2单元401室", "", "@@@###", "华县东关村"]
+    result = CliRunner().invoke(app, ["address", "parse"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert len(out) == 4
+    first = out[0]
+    assert first["county_code"] == "610502" and first["in_jurisdiction"] is True
+    assert (first["house_number"], first["building"], first["unit"], first["room"]) == (
+        "12",
+        "3",
+        "2",
+        "401",
+    )
+    for key in ("province", "city", "county", "township", "road"):
+        assert key in out[1] and key in out[2]
+    assert out[2]["county_code"] is None
+    assert out[3]["county_code"] == "610503"

@@ -27,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+address_app = typer.Typer(help="Chinese addresses.", no_args_is_help=True)
+app.add_typer(address_app, name="address")
 jt808_app = typer.Typer(help="JT/T 808 tools for field engineers.", no_args_is_help=True)
 app.add_typer(jt808_app, name="jt808")
 
@@ -185,6 +187,17 @@ def audit_verify() -> None:
         _err(f"audit trail BROKEN at entry seq={report.first_bad_seq}: {report.reason}")
         raise typer.Exit(1)
     typer.echo(f"audit trail intact: {report.checked} entries verified")
+
+
+@address_app.command("parse")
+def address_parse() -> None:
+    """Parse one free-text address per stdin line into one JSON object per line, in order."""
+    import json
+
+    from zhian.domains.places.parser import parse
+
+    for line in sys.stdin:
+        typer.echo(json.dumps(parse(line.rstrip("\r\n")).as_dict(), ensure_ascii=False))
 
 
 @jt808_app.command("decode")

@@ -44,3 +44,23 @@ def test_language_switch_through_the_form(fresh_url: str) -> None:
         )
         english = app.client.get("/login")
         assert "Sign in" in english.text and 'lang="en"' in english.text
+
+
+def test_language_switch_never_redirects_off_site(fresh_url: str) -> None:
+    import re
+
+    with running_app(fresh_url) as app:
+        page = app.client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        for referer in (
+            "https://evil.example/phish",
+            "//evil.example/x",
+            "http://testserver/login",
+        ):
+            resp = app.client.post(
+                "/lang",
+                data={"lang": "en", "csrf_token": token},
+                headers={"referer": referer},
+                follow_redirects=False,
+            )
+            assert resp.headers["location"] in ("/", "/login"), referer

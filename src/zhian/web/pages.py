@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -34,12 +35,19 @@ def system_page(
     return render(request, "system.html", system=system, active=slug)
 
 
+def _back(request: Request) -> str:
+    """The page the form was on, if it is on this site; never an open redirect."""
+    ref = urlsplit(request.headers.get("referer", "/"))
+    same_site = not ref.netloc or ref.netloc == request.url.netloc
+    if same_site and ref.path.startswith("/") and not ref.path.startswith("//"):
+        return ref.path + (f"?{ref.query}" if ref.query else "")
+    return "/"
+
+
 @router.post("/lang", dependencies=[Depends(check_form_csrf)])
 def set_language(request: Request, lang: Annotated[str, Form(max_length=8)] = "zh_CN") -> Response:
     """Remember the console language for this browser."""
-    back = request.headers.get("referer", "/")
-    target = "/" if "://" in back and not back.startswith(str(request.base_url)) else back
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(_back(request), status_code=303)
     if lang in LOCALES:
         response.set_cookie(
             LANG_COOKIE, lang, samesite="lax", httponly=True, path="/", max_age=365 * 24 * 3600

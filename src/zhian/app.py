@@ -25,8 +25,10 @@ from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.places import api as places_api
+from zhian.domains.places.registry import api as registry_api
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
+from zhian.domains.transport import pages as transport_pages
 from zhian.domains.transport.directory import DbDirectory
 from zhian.domains.transport.rules import AlertRules
 from zhian.gateways.jt808.server import Jt808Server
@@ -94,11 +96,13 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in (
         places_api.router,
+        registry_api.router,
         transport_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,
         audit_pages.router,
+        transport_pages.router,
         pages.router,
     ):
         app.include_router(router)

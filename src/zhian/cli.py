@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from zhian.core.scope import Actor
+    from zhian.domains.places.registry.index import RegistryIndex
 
 T = TypeVar("T")
 
@@ -31,6 +32,8 @@ address_app = typer.Typer(help="Chinese addresses.", no_args_is_help=True)
 app.add_typer(address_app, name="address")
 jt808_app = typer.Typer(help="JT/T 808 tools for field engineers.", no_args_is_help=True)
 app.add_typer(jt808_app, name="jt808")
+sim_app = typer.Typer(help="Simulators for demos and load tests.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
 
 
 def _err(message: str) -> None:
@@ -189,15 +192,48 @@ def audit_verify() -> None:
     typer.echo(f"audit trail intact: {report.checked} entries verified")
 
 
+def _registry_index() -> RegistryIndex | None:
+    """The address registry's index if the configured database has one, else None."""
+    from pathlib import Path
+
+    from sqlalchemy import inspect, select
+    from sqlalchemy.engine import make_url
+
+    from zhian.core.db import make_engine, make_sessionmaker
+    from zhian.domains.places.registry import geocoder
+    from zhian.domains.places.registry.models import House
+
+    url = load_settings().database_url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return None  # never create an empty database just to find no registry in it
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table(House.__tablename__):
+            return None
+        with make_sessionmaker(engine)() as session:
+            if session.scalar(select(House.id).limit(1)) is None:
+                return None
+            return geocoder.load_index(session)
+    except Exception as exc:  # the parse still answers every line without the registry
+        _err(f"address registry not used: {type(exc).__name__}: {exc}")
+        return None
+    finally:
+        engine.dispose()
+
+
 @address_app.command("parse")
 def address_parse() -> None:
-    """Parse one free-text address per stdin line into one JSON object per line, in order."""
+    """Parse one free-text address per stdin line into one JSON object per line, in order;
+    with the registry fields when the database (ZHIAN_DATABASE_URL) holds a registry."""
     import json
 
-    from zhian.domains.places.parser import parse
+    from zhian.domains.places.registry.geocoder import geocode_text
 
+    index = _registry_index()
     for line in sys.stdin:
-        typer.echo(json.dumps(parse(line.rstrip("\r\n")).as_dict(), ensure_ascii=False))
+        out = geocode_text(index, line.rstrip("\r\n"))
+        typer.echo(json.dumps(out, ensure_ascii=False))
 
 
 @jt808_app.command("decode")
@@ -210,6 +246,25 @@ def jt808_decode(
     from zhian.gateways.jt808 import tool
 
     raise typer.Exit(tool.main(files or []))
+
+
+@sim_app.command("vehicles")
+def sim_vehicles(
+    jt808: Annotated[str, typer.Option(help="The JT/T 808 gateway, HOST:PORT")],
+    count: Annotated[int, typer.Option(min=1, max=9999, help="How many trucks")] = 12,
+    speedup: Annotated[float, typer.Option(min=0.01, help="Sim seconds per real second")] = 1.0,
+) -> None:
+    """Drive simulated dangerous-goods trucks (provisioned beforehand) until Ctrl-C."""
+    from zhian.sim import vehicles
+
+    host, _, port = jt808.rpartition(":")
+    if not host or not port.isdigit():
+        _err("error (--jt808): expected HOST:PORT, e.g. 127.0.0.1:8808")
+        raise typer.Exit(2)
+    for sim in vehicles.fleet(count):
+        _err(f"  {sim.plate}  terminal {sim.phone}  {sim.division}  {sim.behaviour.value}")
+    _err(f"driving {count} vehicles against {host}:{port} (Ctrl-C to stop)")
+    vehicles.drive(count, host, int(port), speedup=speedup)
 
 
 @app.command("serve")
@@ -240,11 +295,15 @@ def serve(
 def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    jt808_port: Annotated[
+        int, typer.Option(help="Port of the JT/T 808 gateway the simulated trucks report to")
+    ] = 8808,
 ) -> None:
-    """Recreate the demo database, seed Weinan demo data, print the sign-ins, and serve."""
+    """Recreate the demo database, seed Weinan demo data, print the sign-ins, and serve
+    with the JT/T 808 gateway and simulated trucks driving."""
     from zhian.sim.demo import run_demo
 
-    run_demo(host=host, port=port)
+    run_demo(host=host, port=port, jt808_port=jt808_port)
 
 
 def main() -> None:

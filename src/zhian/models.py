@@ -7,6 +7,7 @@ from zhian.core.bus import models as bus_models
 from zhian.core.db import Base
 from zhian.core.identity import models as identity_models
 from zhian.domains.places import models as places_models
+from zhian.domains.places.registry import models as registry_models
 from zhian.domains.transport import models as transport_models
 
 metadata = Base.metadata
@@ -17,5 +18,6 @@ __all__ = [
     "identity_models",
     "metadata",
     "places_models",
+    "registry_models",
     "transport_models",
 ]

@@ -17,6 +17,9 @@ from zhian.core.settings import DEFAULT_DATABASE_URL, Settings, load_settings
 
 DEMO_DATABASE_URL = "sqlite:///./var/demo.db"
 DEMO_PASSWORD = "Weinan-demo-2026"
+DEMO_JT808_PORT = 8808
+DEMO_VEHICLES = 12
+DEMO_SPEEDUP = 5.0  # sim seconds per real second: alerts show within minutes
 DEMO_DIVISIONS = (
     ("610500", "city", "渭南市"),
     ("610502", "linwei", "临渭区"),
@@ -117,10 +120,13 @@ def print_credentials(users: list[DemoUser], url: str) -> None:
     )
 
 
-def run_demo(*, host: str, port: int) -> None:
-    """Recreate the demo database, seed it, and serve."""
+def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None:
+    """Recreate the demo database, seed it (with simulated trucks), and serve with the
+    JT/T 808 gateway while the trucks drive against it."""
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
     from zhian.core.migrate import upgrade
+    from zhian.sim import vehicles
+    from zhian.sim.registry import seed_registry
 
     url = os.environ.get("ZHIAN_DATABASE_URL") or DEMO_DATABASE_URL
     settings = load_settings(database_url=url)
@@ -129,9 +135,21 @@ def run_demo(*, host: str, port: int) -> None:
     engine = make_engine(url)
     with unit_of_work(make_sessionmaker(engine)) as session:
         users = seed(session, settings)
+        seed_registry(session)
+        vehicles.provision_demo_vehicles(session, DEMO_VEHICLES)
     engine.dispose()
     print_credentials(users, f"http://{host}:{port}/")
-    run_server(settings, host=host, port=port)
+    print(
+        f"JT/T 808 gateway: {host}:{jt808_port}; {DEMO_VEHICLES} simulated dangerous-goods\n"
+        f"trucks drive against it ({DEMO_SPEEDUP:g}x time): 陕ED0002 speeds, 陕ED0003 presses\n"
+        "the emergency button, 陕ED0004 stops for long, 陕ED0005 goes silent.\n",
+        file=sys.stderr,
+    )
+    stop = vehicles.start_in_thread(DEMO_VEHICLES, host, jt808_port, speedup=DEMO_SPEEDUP)
+    try:
+        run_server(settings, host=host, port=port, jt808_port=jt808_port, jt808_host=host)
+    finally:
+        stop()
 
 
 def run_server(

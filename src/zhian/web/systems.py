@@ -14,6 +14,12 @@ class System:
     plan: str
     summary: str
     ready: bool = False
+    page: str | None = None
+
+    @property
+    def href(self) -> str:
+        """Where the navigation links to: the system's own page once it has one."""
+        return self.page or f"/systems/{self.slug}"
 
 
 SYSTEMS: tuple[System, ...] = (
@@ -28,6 +34,8 @@ SYSTEMS: tuple[System, ...] = (
         "危爆物品运输与检查站",
         "危爆物品运输、公安检查站",
         "危险货物车辆 JT/T 808 监控、通行证与路线走廊、检查站查验",
+        ready=True,
+        page="/transport",
     ),
     System(
         "hazmat", "危爆物品溯源", "危爆物品立体化溯源", "企业与许可证、储存场所、流向台账、对账核查"

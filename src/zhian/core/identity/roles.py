@@ -38,6 +38,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN, Role.LEADER}),
     "divisions.read": frozenset(Role),
+    "places.read": frozenset(Role),
+    "places.manage": frozenset({Role.ADMIN, Role.COMMANDER}),
+    # The responsible contact of an organization (实有单位): name and phone, unmasked.
+    "places.contact.read": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.REGULATOR}),
     "transport.read": frozenset(
         {
             Role.ADMIN,

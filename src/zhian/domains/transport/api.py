@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.transport import service, tracking
+from zhian.domains.transport import live, service, tracking
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.schemas import (
     AlertOut,
@@ -77,6 +77,12 @@ def list_vehicles(
         page=found.page,
         per_page=found.per_page,
     )
+
+
+@router.get("/vehicles/latest.geojson")
+def latest_positions(actor: ActorDep, session: DbDep) -> dict[str, Any]:
+    """The caller's vehicles at their newest fix, GeoJSON Points (kind "alarm" if alerted)."""
+    return live.latest_geojson(session, actor=actor)
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleOut)

@@ -1,0 +1,135 @@
+"""The simulated trucks: routes inside Weinan, their misbehaviour, and a run over real TCP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from tests.domains.transport.test_end_to_end import wait_for
+from tests.helpers import App
+from zhian.app import create_app
+from zhian.cli import app as cli
+from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.settings import Settings
+from zhian.domains.places import service as places
+from zhian.domains.transport.models import Vehicle
+from zhian.sim import vehicles
+from zhian.sim.vehicles import Behaviour, fleet, provision_demo_vehicles, run_vehicles
+
+
+def test_routes_stay_inside_weinan_and_start_in_their_division(session: Session) -> None:
+    locator = places.locator(session)
+    for sim in fleet(30):
+        lon = [p[0] for p in sim.route]
+        lat = [p[1] for p in sim.route]
+        where = locator.locate_many(lon, lat)
+        assert (where >= 0).all(), f"{sim.plate} leaves Weinan"
+        first = locator.areas[int(where[0])]
+        assert first.adcode == sim.division, sim.plate
+
+
+def test_fleet_is_deterministic_with_plausible_spacing_and_speeds() -> None:
+    a, b = fleet(13), fleet(13)
+    assert a == b
+    assert [s.plate for s in a[:2]] == ["陕ED0001", "陕ED0002"]
+    assert [s.phone for s in a[:2]] == ["13900000001", "13900000002"]
+    assert len({s.phone for s in a}) == 13
+    for sim in a:
+        assert all(40.0 <= v <= 75.0 for v in sim.speeds)
+        gaps = [vehicles._distance_m(p, q) for p, q in zip(sim.route, sim.route[1:], strict=False)]
+        assert all(50.0 <= g <= 150.0 for g in gaps), sim.plate
+
+
+def test_each_misbehaviour_happens() -> None:
+    by = {s.behaviour: s for s in fleet(5)}
+    speeding = [f for f in by[Behaviour.SPEEDING].lap(0) if f is not None]
+    assert max(f.speed_kmh for f in speeding) > 80.0
+    emergency = [f for f in by[Behaviour.EMERGENCY].lap(0) if f is not None]
+    assert sum(f.alarm & 1 for f in emergency) == vehicles.EMERGENCY_FIXES
+    assert not any(f and f.alarm for f in by[Behaviour.EMERGENCY].lap(1))  # pressed once
+    stopped = [f for f in by[Behaviour.LONG_STOP].lap(0) if f is not None and f.speed_kmh == 0]
+    assert sum(f.wait_s for f in stopped) >= 30 * 60
+    silent = list(by[Behaviour.SILENT].lap(0))
+    assert silent[-1] is None and len(silent) < len(by[Behaviour.SILENT].route)
+
+
+def test_trucks_drive_against_the_gateway(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as session:
+        provisioned = provision_demo_vehicles(session, 5)
+        assert [v.division for v in provisioned] == [s.division for s in fleet(5)]
+    settings = Settings(database_url=fresh_url, bus="memory")
+    web = create_app(settings, session_factory=factory, jt808_port=0)
+    try:
+        with TestClient(web, base_url="http://testserver") as client:
+            app = App(client, factory)
+            port = web.state.jt808.port
+            headers = app.headers(app.token("city_disp", role="dispatcher", division="610500"))
+
+            async def run() -> None:
+                stop = asyncio.Event()
+                task = asyncio.create_task(
+                    run_vehicles(5, "127.0.0.1", port, speedup=2000.0, stop_event=stop)
+                )
+
+                def kinds() -> set[str]:
+                    resp = client.get("/api/v1/transport/alerts", headers=headers).json()
+                    return {a["kind"] for a in resp["items"]}
+
+                for _ in range(600):
+                    if kinds() >= {"emergency", "overspeed"}:
+                        break
+                    await asyncio.sleep(0.05)
+                stop.set()
+                await asyncio.wait_for(task, 20)
+
+            asyncio.run(run())
+            alerts = client.get("/api/v1/transport/alerts", headers=headers).json()["items"]
+            seen = {(a["plate"], a["kind"]) for a in alerts}
+            assert ("陕ED0002", "overspeed") in seen and ("陕ED0003", "emergency") in seen
+
+            def reported() -> Any:
+                body = client.get(
+                    "/api/v1/transport/vehicles/latest.geojson", headers=headers
+                ).json()
+                return len(body["features"]) == 5 or None
+
+            assert wait_for(reported)
+        with unit_of_work(factory) as session:
+            registered = session.scalars(select(Vehicle.auth_code_hash)).all()
+            assert all(registered)
+    finally:
+        engine.dispose()
+
+
+def test_sim_command_refuses_a_bad_address() -> None:
+    result = CliRunner().invoke(cli, ["sim", "vehicles", "--jt808", "nowhere"])
+    assert result.exit_code == 2
+
+
+def test_sim_command_drives_what_it_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_drive(count: int, host: str, port: int, *, speedup: float) -> None:
+        seen.update(count=count, host=host, port=port, speedup=speedup)
+
+    monkeypatch.setattr(vehicles, "drive", fake_drive)
+    result = CliRunner().invoke(cli, ["sim", "vehicles", "--count", "3", "--jt808", "h:8808"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"count": 3, "host": "h", "port": 8808, "speedup": 1.0}
+    assert "陕ED0003" in result.output and "陕ED0004" not in result.output
+
+
+def test_demo_passes_the_gateway_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr("zhian.sim.demo.run_demo", lambda **kw: seen.update(kw))
+    result = CliRunner().invoke(cli, ["demo", "--jt808-port", "9808"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"host": "127.0.0.1", "port": 8000, "jt808_port": 9808}

@@ -32,7 +32,7 @@ def build(factory, n: int) -> None:  # type: ignore[no-untyped-def]
     rows = []
     for seq in range(1, n + 1):
         at = start + timedelta(seconds=seq * 7)
-        row = {
+        row: dict[str, object] = {
             "seq": seq,
             "at": at,
             "actor": f"user{seq % 97}",
@@ -46,10 +46,21 @@ def build(factory, n: int) -> None:  # type: ignore[no-untyped-def]
             "outcome": "success" if seq % 11 else "failure",
             "detail": '{"reason":"bad_credentials"}' if seq % 11 == 0 else None,
         }
-        row["prev_hash"] = prev
-        row["hash"] = prev = audit.entry_hash(prev, row)
-        row["created_at"] = row["updated_at"] = at
-        rows.append(row)
+        # As the service writes it: the canonical text and its chained hash; the database
+        # derives the queryable columns from the text.
+        data = audit.canonical(audit.payload_of(row))
+        digest = hashchain.entry_hash_encoded(prev, data)
+        rows.append(
+            {
+                "seq": seq,
+                "canonical": data.decode("utf-8"),
+                "prev_hash": prev,
+                "hash": digest,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        prev = digest
     with unit_of_work(factory) as session:
         for i in range(0, n, 50_000):
             session.execute(insert(AuditEntry), rows[i : i + 50_000])

@@ -29,33 +29,7 @@ def upgrade() -> None:
         sa.Column("updated_at", zhian.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain_head")),
     )
-    op.create_table(
-        "audit_entry",
-        sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", zhian.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(), nullable=True),
-        sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("role", sa.String(), nullable=True),
-        sa.Column("action", sa.String(), nullable=False),
-        sa.Column("record_type", sa.String(), nullable=True),
-        sa.Column("record_id", sa.String(), nullable=True),
-        sa.Column("division", sa.String(), nullable=True),
-        sa.Column("client_addr", sa.String(), nullable=True),
-        sa.Column("outcome", sa.String(), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=True),
-        sa.Column("prev_hash", sa.String(), nullable=False),
-        sa.Column("hash", sa.String(), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("created_at", zhian.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", zhian.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entry")),
-        sa.UniqueConstraint("seq", name=op.f("uq_audit_entry_seq")),
-    )
-    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_entry_action"), ["action"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_entry_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_entry_division"), ["division"], unique=False)
-
+    _create_audit_entry()
     op.create_table(
         "bus_processed_event",
         sa.Column("consumer", sa.String(), nullable=False),
@@ -174,6 +148,75 @@ def upgrade() -> None:
 
 
 GENESIS = "0" * 64
+
+# audit_entry stores one authoritative column, ``canonical`` (the JSON array the hash commits
+# to: seq, at, actor, actor_id, role, action, record_type, record_id, division, client_addr,
+# outcome, detail); every queryable column is GENERATED from it by the database, so none can
+# be changed without changing the hashed text. SQLite computes them on read (VIRTUAL);
+# PostgreSQL 15 only has STORED, so ``zhian audit verify`` re-derives them there.
+# zhian.core.audit.service keeps a copy of the SQLite statement: it checks the live schema
+# against it, and the two must change together.
+AUDIT_ENTRY_SQLITE = """CREATE TABLE audit_entry (
+    id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    canonical TEXT NOT NULL CHECK (json_valid(canonical) AND json_type(canonical) = 'array'),
+    prev_hash VARCHAR NOT NULL,
+    hash VARCHAR NOT NULL,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL,
+    at DATETIME NOT NULL GENERATED ALWAYS AS (replace(substr(json_extract(canonical, '$[1]'), 1, 26), 'T', ' ')) VIRTUAL,
+    actor VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[2]')) VIRTUAL,
+    actor_id INTEGER GENERATED ALWAYS AS (json_extract(canonical, '$[3]')) VIRTUAL,
+    role VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[4]')) VIRTUAL,
+    action VARCHAR NOT NULL GENERATED ALWAYS AS (json_extract(canonical, '$[5]')) VIRTUAL,
+    record_type VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[6]')) VIRTUAL,
+    record_id VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[7]')) VIRTUAL,
+    division VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[8]')) VIRTUAL,
+    client_addr VARCHAR GENERATED ALWAYS AS (json_extract(canonical, '$[9]')) VIRTUAL,
+    outcome VARCHAR NOT NULL GENERATED ALWAYS AS (json_extract(canonical, '$[10]')) VIRTUAL,
+    detail TEXT GENERATED ALWAYS AS (json_extract(canonical, '$[11]')) VIRTUAL,
+    CONSTRAINT pk_audit_entry PRIMARY KEY (id),
+    CONSTRAINT uq_audit_entry_seq UNIQUE (seq)
+)"""  # noqa: E501
+
+# Generation expressions must be immutable: text::timestamptz is only stable, so the instant
+# ('YYYY-MM-DDTHH:MM:SS.ffffffZ') is rebuilt from its digits by immutable functions.
+_PG_AT = "(canonical::jsonb ->> 1)"
+_PG_AT_EXPR = (
+    f"timezone('UTC', make_timestamp(substr({_PG_AT}, 1, 4)::integer, "
+    f"substr({_PG_AT}, 6, 2)::integer, substr({_PG_AT}, 9, 2)::integer, "
+    f"substr({_PG_AT}, 12, 2)::integer, substr({_PG_AT}, 15, 2)::integer, "
+    f"substr({_PG_AT}, 18, 9)::double precision))"
+)
+AUDIT_ENTRY_POSTGRESQL = f"""CREATE TABLE audit_entry (
+    id SERIAL NOT NULL,
+    seq INTEGER NOT NULL,
+    canonical TEXT NOT NULL CHECK (jsonb_typeof(canonical::jsonb) = 'array'),
+    prev_hash VARCHAR NOT NULL,
+    hash VARCHAR NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    at TIMESTAMP WITH TIME ZONE NOT NULL GENERATED ALWAYS AS ({_PG_AT_EXPR}) STORED,
+    actor VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 2) STORED,
+    actor_id INTEGER GENERATED ALWAYS AS ((canonical::jsonb ->> 3)::integer) STORED,
+    role VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 4) STORED,
+    action VARCHAR NOT NULL GENERATED ALWAYS AS (canonical::jsonb ->> 5) STORED,
+    record_type VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 6) STORED,
+    record_id VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 7) STORED,
+    division VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 8) STORED,
+    client_addr VARCHAR GENERATED ALWAYS AS (canonical::jsonb ->> 9) STORED,
+    outcome VARCHAR NOT NULL GENERATED ALWAYS AS (canonical::jsonb ->> 10) STORED,
+    detail TEXT GENERATED ALWAYS AS (canonical::jsonb ->> 11) STORED,
+    CONSTRAINT pk_audit_entry PRIMARY KEY (id),
+    CONSTRAINT uq_audit_entry_seq UNIQUE (seq)
+)"""
+
+
+def _create_audit_entry() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    op.execute(AUDIT_ENTRY_POSTGRESQL if postgresql else AUDIT_ENTRY_SQLITE)
+    for name in ("action", "at", "division"):
+        op.execute(f"CREATE INDEX ix_audit_entry_{name} ON audit_entry ({name})")
 
 
 def _audit_append_only() -> None:

@@ -24,8 +24,12 @@ from zhian.core.db import check_durability, make_engine, make_sessionmaker
 from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
+from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.places import api as places_api
+from zhian.domains.places.imports import api as imports_api
 from zhian.domains.places.registry import api as registry_api
+from zhian.domains.places.registry import pages as registry_pages
+from zhian.domains.places.registry import plates_api, quality_api
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
@@ -96,13 +100,18 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for router in (
         places_api.router,
+        imports_api.router,
+        plates_api.router,
+        quality_api.router,
         registry_api.router,
         transport_api.router,
+        hazmat_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        registry_pages.router,
         pages.router,
     ):
         app.include_router(router)

@@ -28,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+ledger_app = typer.Typer(help="The hazmat custody ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 address_app = typer.Typer(help="Chinese addresses.", no_args_is_help=True)
 app.add_typer(address_app, name="address")
 jt808_app = typer.Typer(help="JT/T 808 tools for field engineers.", no_args_is_help=True)
@@ -190,6 +192,34 @@ def audit_verify() -> None:
         _err(f"audit trail BROKEN at entry seq={report.first_bad_seq}: {report.reason}")
         raise typer.Exit(1)
     typer.echo(f"audit trail intact: {report.checked} entries verified")
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Recompute every enterprise chain and daily root; exit 1 naming the first bad entry."""
+    from zhian.domains.hazmat import verify
+
+    report = _run(lambda s: verify.verify_all(s))
+    if not report.ok:
+        where = (
+            f"day {report.day}"
+            if report.day
+            else f"enterprise {report.enterprise_id} entry seq={report.first_bad_seq}"
+        )
+        _err(f"hazmat ledger BROKEN at {where}: {report.reason}")
+        raise typer.Exit(1)
+    typer.echo(f"hazmat ledger intact: {report.entries} entries, {report.roots} daily roots")
+
+
+@ledger_app.command("seal")
+def ledger_seal(day: Annotated[str, typer.Argument(help="YYYY-MM-DD, Asia/Shanghai")]) -> None:
+    """Store the Merkle root over every enterprise's entries of a day that is over."""
+    from datetime import date
+
+    from zhian.domains.hazmat import verify
+
+    sealed = _run(lambda s: verify.seal_day(s, date.fromisoformat(day)))
+    typer.echo(f"{sealed.day}: {sealed.tree_size} entries, root {sealed.root}")
 
 
 def _registry_index() -> RegistryIndex | None:

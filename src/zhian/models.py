@@ -6,7 +6,9 @@ from zhian.core.audit import models as audit_models
 from zhian.core.bus import models as bus_models
 from zhian.core.db import Base
 from zhian.core.identity import models as identity_models
+from zhian.domains.hazmat import models as hazmat_models
 from zhian.domains.places import models as places_models
+from zhian.domains.places.imports import models as import_models
 from zhian.domains.places.registry import models as registry_models
 from zhian.domains.transport import models as transport_models
 
@@ -15,7 +17,9 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "bus_models",
+    "hazmat_models",
     "identity_models",
+    "import_models",
     "metadata",
     "places_models",
     "registry_models",

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "divisions.read": frozenset(Role),
     "places.read": frozenset(Role),
     "places.manage": frozenset({Role.ADMIN, Role.COMMANDER}),
+    # A field check of a house number (verified, corrected, not found), for data quality.
+    "places.verify": frozenset({Role.ADMIN, Role.COMMANDER, Role.OFFICER}),
     # The responsible contact of an organization (实有单位): name and phone, unmasked.
     "places.contact.read": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.REGULATOR}),
     "transport.read": frozenset(
@@ -56,6 +58,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "transport.alerts.handle": frozenset(
         {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.REGULATOR}
     ),
+    "hazmat.read": frozenset(
+        {Role.ADMIN, Role.COMMANDER, Role.REGULATOR, Role.UNIT_SECURITY, Role.LEADER}
+    ),
+    "hazmat.record": frozenset({Role.ADMIN, Role.REGULATOR, Role.UNIT_SECURITY}),
+    "hazmat.manage": frozenset({Role.ADMIN, Role.REGULATOR}),
 }
 
 

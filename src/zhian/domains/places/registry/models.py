@@ -7,6 +7,8 @@ jurisdiction scope's prefix test covers them all.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -95,3 +97,16 @@ class Organization(Base):
     division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
 
     house: Mapped[House] = relationship(lazy="raise")
+
+
+class Verification(Base):
+    """A field check of a house number: verified as recorded, corrected, or not found."""
+
+    __tablename__ = "place_verification"
+
+    house_id: Mapped[int] = mapped_column(ForeignKey("place_house.id"), index=True)
+    outcome: Mapped[str] = mapped_column()
+    verifier: Mapped[str] = mapped_column()
+    verified_at: Mapped[datetime] = mapped_column()
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+    note: Mapped[str] = mapped_column(default="")

@@ -1,0 +1,194 @@
+"""Input and output shapes of the hazmat domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from zhian.domains.transport.choices import HAZARD_CLASSES
+
+DIVISION_PATTERN = r"^\d{6,12}$"
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+
+
+class EnterpriseKind(StrEnum):
+    """What an enterprise does with dangerous goods."""
+
+    PRODUCER = "producer"
+    SELLER = "seller"
+    USER = "user"
+    STORAGE = "storage"
+    TRANSPORT = "transport"
+
+
+class EventType(StrEnum):
+    """The typed custody events of the ledger."""
+
+    PRODUCE = "produce"
+    RECEIVE = "receive"
+    STORE = "store"
+    TRANSFER = "transfer"
+    SHIP = "ship"
+    DELIVER = "deliver"
+    ISSUE = "issue"
+    USE = "use"
+    RETURN = "return"
+    DESTROY = "destroy"
+    LOSS = "loss"
+    COUNT = "count"
+
+
+class ItemKind(StrEnum):
+    """An explosive by unique code, or a chemical lot."""
+
+    EXPLOSIVE = "explosive"
+    CHEMICAL = "chemical"
+
+
+def _check_limits(value: dict[str, Decimal]) -> dict[str, Decimal]:
+    unknown = [c for c in value if c not in HAZARD_CLASSES]
+    if unknown:
+        raise ValueError(f"unknown dangerous-goods class {unknown[0]!r} (GB 6944: 1.1 … 9)")
+    return value
+
+
+class EnterpriseCreate(BaseModel):
+    """An enterprise as a regulator registers it."""
+
+    name: Text
+    kind: EnterpriseKind
+    division: str = Field(pattern=DIVISION_PATTERN)
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] = ""
+
+
+class EnterpriseOut(BaseModel):
+    """An enterprise as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    division: str
+    address: str
+    created_at: datetime
+
+
+class EnterprisePage(BaseModel):
+    """One page of enterprises."""
+
+    items: list[EnterpriseOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class LicenceCreate(BaseModel):
+    """A licence: number, the classes it covers with their per-event quantity limits, validity."""
+
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=40)]
+    limits: dict[str, Amount] = Field(min_length=1, description='e.g. {"1.1": "500"}')
+    valid_from: date
+    valid_until: date
+
+    _classes = field_validator("limits")(_check_limits)
+
+
+class LicenceOut(BaseModel):
+    """A licence as the API shows it."""
+
+    id: int
+    enterprise_id: int
+    number: str
+    limits: dict[str, Decimal]
+    valid_from: date
+    valid_until: date
+
+
+class SiteCreate(BaseModel):
+    """A storage site and its capacity per class."""
+
+    name: Text
+    capacity: dict[str, Amount] = Field(min_length=1, description='e.g. {"1.1": "1000"}')
+
+    _classes = field_validator("capacity")(_check_limits)
+
+
+class SiteOut(BaseModel):
+    """A storage site as the API shows it."""
+
+    id: int
+    enterprise_id: int
+    name: str
+    capacity: dict[str, Decimal]
+
+
+class ItemIn(BaseModel):
+    """The item an event concerns; class, UN number and unit are needed when it is produced."""
+
+    kind: ItemKind
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    hazard_class: str | None = None
+    un_number: Annotated[str | None, Field(pattern=r"^UN\d{4}$")] = None
+    unit: Annotated[str, StringConstraints(max_length=16)] = "kg"
+
+    @field_validator("hazard_class")
+    @classmethod
+    def _known_class(cls, value: str | None) -> str | None:
+        if value is not None and value not in HAZARD_CLASSES:
+            raise ValueError(f"unknown dangerous-goods class {value!r} (GB 6944: 1.1 … 9)")
+        return value
+
+
+class EventIn(BaseModel):
+    """One typed custody event, recorded on the chain of ``enterprise_id``."""
+
+    event: EventType
+    enterprise_id: int
+    item: ItemIn
+    quantity: Amount
+    site_id: int | None = None
+    from_enterprise_id: int | None = None
+    to_enterprise_id: int | None = None
+    reference: Annotated[str, StringConstraints(max_length=256)] = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntryOut(BaseModel):
+    """A ledger entry as the API shows it, with any licence warnings."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    enterprise_id: int
+    seq: int
+    prev_hash: str
+    hash: str
+    event: str
+    item_id: int
+    from_enterprise_id: int | None
+    to_enterprise_id: int | None
+    site_id: int | None
+    quantity: Decimal
+    actor_id: int | None
+    actor: str
+    at: datetime
+    reference: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class StockOut(BaseModel):
+    """What an enterprise holds of an item at a site."""
+
+    site_id: int | None
+    item_id: int
+    code: str
+    kind: str
+    hazard_class: str
+    unit: str
+    quantity: Decimal

@@ -1,0 +1,288 @@
+"""The hazmat registry and ledger services: enterprises, licences, sites, events, stock.
+
+Every function takes the session and the acting user, checks the permission and the
+jurisdiction (an enterprise's division), flushes and never commits. The rules of the ledger
+live in :mod:`zhian.domains.hazmat.ledger`, its proofs in :mod:`zhian.domains.hazmat.verify`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from zhian.core import hashchain
+from zhian.core import scope as scoping
+from zhian.core.audit import service as audit
+from zhian.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from zhian.core.identity.roles import require
+from zhian.core.pagination import Page, paginate
+from zhian.core.scope import Actor
+from zhian.core.time import as_utc, utcnow
+from zhian.domains.hazmat import ledger, verify
+from zhian.domains.hazmat.models import (
+    ChainHead,
+    Enterprise,
+    Item,
+    LedgerEntry,
+    Licence,
+    Site,
+    Stock,
+)
+from zhian.domains.hazmat.schemas import (
+    EnterpriseCreate,
+    EntryOut,
+    EventIn,
+    LicenceCreate,
+    LicenceOut,
+    SiteCreate,
+    SiteOut,
+    StockOut,
+)
+
+
+def _check_division(session: Session, actor: Actor, division: str) -> None:
+    if not scoping.can_see(actor, division):
+        raise InvalidInput("只能在本人管辖范围内登记", field="division")
+    from zhian.domains.places import service as places
+
+    if places.find_division(session, division) is None:
+        raise InvalidInput(f"行政区划代码不存在：{division}", field="division")
+
+
+def create_enterprise(session: Session, *, actor: Actor, data: EnterpriseCreate) -> Enterprise:
+    """Register an enterprise in the actor's jurisdiction, with an empty ledger chain."""
+    require(actor, "hazmat.manage")
+    _check_division(session, actor, data.division)
+    enterprise = Enterprise(
+        name=data.name, kind=str(data.kind), division=data.division, address=data.address
+    )
+    session.add(enterprise)
+    session.flush()
+    session.add(ChainHead(enterprise_id=enterprise.id, seq=0, hash=hashchain.GENESIS))
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type="hazmat_enterprise",
+        record_id=str(enterprise.id),
+        division=enterprise.division,
+        detail={"name": enterprise.name, "kind": enterprise.kind},
+    )
+    return enterprise
+
+
+def list_enterprises(
+    session: Session, *, actor: Actor, page: int = 1, per_page: int = 50
+) -> Page[Enterprise]:
+    """Enterprises of the actor's jurisdiction, one page at a time."""
+    require(actor, "hazmat.read")
+    stmt = select(Enterprise).where(scoping.scope_clause(actor, Enterprise.division))
+    return paginate(session, stmt.order_by(Enterprise.id), page, per_page)
+
+
+def get_enterprise(session: Session, *, actor: Actor, enterprise_id: int) -> Enterprise:
+    """One enterprise of the actor's jurisdiction; another's is not found (and audited)."""
+    require(actor, "hazmat.read")
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"企业不存在：{enterprise_id}")
+    if not scoping.can_see(actor, enterprise.division):
+        audit.deny(
+            actor,
+            record_type="hazmat_enterprise",
+            record_id=str(enterprise_id),
+            division=enterprise.division,
+        )
+    return enterprise
+
+
+def add_licence(
+    session: Session, *, actor: Actor, enterprise_id: int, data: LicenceCreate
+) -> LicenceOut:
+    """Record a licence of an enterprise of the actor's jurisdiction."""
+    require(actor, "hazmat.manage")
+    enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
+    if data.valid_until < data.valid_from:
+        raise InvalidInput("有效期止不能早于起始日", field="valid_until")
+    conflict = Conflict(f"许可证号已登记：{data.number}", field="number")
+    if session.scalar(select(Licence.id).where(Licence.number == data.number)) is not None:
+        raise conflict
+    licence = Licence(
+        enterprise_id=enterprise.id,
+        number=data.number,
+        limits=ledger.dump_amounts(data.limits),
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+    )
+    try:
+        with session.begin_nested():
+            session.add(licence)
+            session.flush()
+    except IntegrityError:
+        raise conflict from None
+    _audit_change(session, actor, "hazmat_licence", licence.id, enterprise, {"number": data.number})
+    return licence_out(licence)
+
+
+def licence_out(licence: Licence) -> LicenceOut:
+    """A licence as the API shows it."""
+    return LicenceOut(
+        id=licence.id,
+        enterprise_id=licence.enterprise_id,
+        number=licence.number,
+        limits=ledger.amounts(licence.limits),
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+    )
+
+
+def add_site(session: Session, *, actor: Actor, enterprise_id: int, data: SiteCreate) -> SiteOut:
+    """Record a storage site of an enterprise of the actor's jurisdiction."""
+    require(actor, "hazmat.manage")
+    enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
+    site = Site(
+        enterprise_id=enterprise.id, name=data.name, capacity=ledger.dump_amounts(data.capacity)
+    )
+    session.add(site)
+    session.flush()
+    _audit_change(session, actor, "hazmat_site", site.id, enterprise, {"name": data.name})
+    return SiteOut(
+        id=site.id,
+        enterprise_id=site.enterprise_id,
+        name=site.name,
+        capacity=ledger.amounts(site.capacity),
+    )
+
+
+def _audit_change(
+    session: Session,
+    actor: Actor,
+    record_type: str,
+    record_id: int,
+    enterprise: Enterprise,
+    detail: dict[str, Any],
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type=record_type,
+        record_id=str(record_id),
+        division=enterprise.division,
+        detail={"enterprise_id": enterprise.id, **detail},
+    )
+
+
+def record_event(
+    session: Session, *, actor: Actor, data: EventIn, at: datetime | None = None
+) -> EntryOut:
+    """Check one custody event against every rule, then append it and move the stock."""
+    require(actor, "hazmat.record")
+    enterprise = get_enterprise(session, actor=actor, enterprise_id=data.enterprise_id)
+    for name in ("from_enterprise_id", "to_enterprise_id"):
+        other = getattr(data, name)
+        if other is not None and session.get(Enterprise, other) is None:
+            raise InvalidInput(f"企业不存在：{other}", field=name)
+    # Lock the enterprise's chain head first: its events are checked and written one at a time.
+    session.execute(
+        select(ChainHead.id).where(ChainHead.enterprise_id == enterprise.id).with_for_update()
+    )
+    when = as_utc(at or utcnow())
+    checked = ledger.plan(session, actor=actor, data=data, at=when)
+    entry = ledger.append(session, actor=actor, data=data, checked=checked, at=when)
+    audit.record(
+        session,
+        actor=actor,
+        action="hazmat.event",
+        record_type="hazmat_ledger_entry",
+        record_id=str(entry.id),
+        division=enterprise.division,
+        detail={"event": entry.event, "enterprise_id": enterprise.id, "seq": entry.seq},
+    )
+    out = EntryOut.model_validate(entry)
+    out.warnings = checked.warnings
+    return out
+
+
+def audit_refusal(session: Session, *, actor: Actor, data: EventIn, error: DomainError) -> None:
+    """Audit a refused event (after the caller rolled its work back)."""
+    enterprise = session.get(Enterprise, data.enterprise_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="hazmat.event",
+        outcome="refused",
+        record_type="hazmat_enterprise",
+        record_id=str(data.enterprise_id),
+        division=enterprise.division if enterprise is not None else None,
+        detail={"event": str(data.event), "item": data.item.code, "reason": error.message},
+    )
+
+
+def stock(
+    session: Session, *, actor: Actor, enterprise_id: int | None = None, site_id: int | None = None
+) -> list[StockOut]:
+    """What an enterprise (or one of its sites) holds, by site and item."""
+    if site_id is not None:
+        site = session.get(Site, site_id)
+        if site is None:
+            raise NotFound(f"库点不存在：{site_id}")
+        enterprise_id = site.enterprise_id
+    if enterprise_id is None:
+        raise InvalidInput("须指明企业或库点", field="site")
+    get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
+    where = [Stock.enterprise_id == enterprise_id]
+    if site_id is not None:
+        where.append(Stock.site_id == site_id)
+    rows = session.execute(
+        select(Stock, Item)
+        .join(Item, Item.id == Stock.item_id)
+        .where(*where)
+        .order_by(Stock.site_id, Item.code)
+    ).all()
+    return [
+        StockOut(
+            site_id=s.site_id,
+            item_id=i.id,
+            code=i.code,
+            kind=i.kind,
+            hazard_class=i.hazard_class,
+            unit=i.unit,
+            quantity=s.quantity,
+        )
+        for s, i in rows
+    ]
+
+
+def item_history(session: Session, *, actor: Actor, code: str) -> list[EntryOut]:
+    """An item's custody events, oldest first, as far as the actor's jurisdiction reaches."""
+    require(actor, "hazmat.read")
+    rows = session.scalars(
+        select(LedgerEntry)
+        .join(Item, Item.id == LedgerEntry.item_id)
+        .join(Enterprise, Enterprise.id == LedgerEntry.enterprise_id)
+        .where(Item.code == code, scoping.scope_clause(actor, Enterprise.division))
+        .order_by(LedgerEntry.at, LedgerEntry.id)
+    ).all()
+    if not rows:
+        raise NotFound(f"物品不存在：{code}")
+    return [EntryOut.model_validate(e) for e in rows]
+
+
+def export_ledger(session: Session, *, actor: Actor, enterprise_id: int) -> dict[str, Any]:
+    """An enterprise's ledger for a regulator to verify offline (an audited read)."""
+    enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="export",
+        record_type="hazmat_enterprise",
+        record_id=str(enterprise.id),
+        division=enterprise.division,
+    )
+    return verify.export(session, enterprise)

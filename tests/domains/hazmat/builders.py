@@ -1,0 +1,93 @@
+"""Builders shared by the hazmat tests: actors, enterprises with licences and sites, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zhian.core.scope import Actor
+from zhian.domains.hazmat import service
+from zhian.domains.hazmat.schemas import (
+    EnterpriseCreate,
+    EntryOut,
+    EventIn,
+    LicenceCreate,
+    SiteCreate,
+)
+
+HOME = "610502"  # 临渭区
+OTHER = "610581"  # 韩城市
+AT = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+REG = Actor(user_id=7, username="reg", role="regulator", division="610500")
+
+
+def enterprise(
+    session: Session,
+    name: str = "渭南民爆",
+    *,
+    kind: str = "producer",
+    division: str = HOME,
+    classes: dict[str, str] | None = None,
+    valid_until: date = date(2027, 12, 31),
+    capacity: dict[str, str] | None = None,
+) -> tuple[int, int]:
+    """An enterprise with one licence and one site; returns (enterprise id, site id)."""
+    ent = service.create_enterprise(
+        session, actor=REG, data=EnterpriseCreate(name=name, kind=kind, division=division)
+    )
+    limits = classes if classes is not None else {"1.1": "100", "3": "5000"}
+    if limits:
+        service.add_licence(
+            session,
+            actor=REG,
+            enterprise_id=ent.id,
+            data=LicenceCreate.model_validate(
+                {
+                    "number": f"LIC-{ent.id}-{name}",
+                    "limits": limits,
+                    "valid_from": "2026-01-01",
+                    "valid_until": valid_until.isoformat(),
+                }
+            ),
+        )
+    site = service.add_site(
+        session,
+        actor=REG,
+        enterprise_id=ent.id,
+        data=SiteCreate.model_validate(
+            {"name": f"{name}1号库", "capacity": capacity or {"1.1": "10", "3": "1000"}}
+        ),
+    )
+    return ent.id, site.id
+
+
+def event(
+    session: Session,
+    kind: str,
+    enterprise_id: int,
+    code: str,
+    *,
+    quantity: str | Decimal = "1",
+    item_kind: str = "explosive",
+    hazard_class: str | None = "1.1",
+    at: datetime = AT,
+    minutes: int = 0,
+    **fields: Any,
+) -> EntryOut:
+    """Record one event as the city's regulator."""
+    item: dict[str, Any] = {"kind": item_kind, "code": code, "hazard_class": hazard_class}
+    if item_kind == "chemical":
+        item.update(un_number="UN1203", unit="kg")
+    data = EventIn.model_validate(
+        {
+            "event": kind,
+            "enterprise_id": enterprise_id,
+            "item": item,
+            "quantity": str(quantity),
+            **fields,
+        }
+    )
+    return service.record_event(session, actor=REG, data=data, at=at + timedelta(minutes=minutes))

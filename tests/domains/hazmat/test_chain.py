@@ -1,0 +1,195 @@
+"""Tamper evidence: chain verification, daily roots, inclusion proofs, the offline export
+verifier and ``zhian ledger verify``, on committed data with the triggers lifted."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+from tests.domains.hazmat.builders import AT, REG, enterprise, event
+from zhian.cli import app as cli
+from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.domains.hazmat import service, verify
+from zhian.domains.hazmat.models import LedgerEntry
+
+DAY = date(2026, 11, 1)
+TABLES = ("hazmat_ledger_entry", "hazmat_daily_root")
+
+
+@pytest.fixture()
+def engine(fresh_url: str) -> Iterator[Engine]:
+    """A committed ledger: two enterprises, a week's day of traffic, the day sealed."""
+    eng = make_engine(fresh_url)
+    with unit_of_work(make_sessionmaker(eng)) as session:
+        maker, mag = enterprise(session, "甲厂")
+        buyer, store = enterprise(session, "乙矿", kind="user")
+        for n in range(4):
+            code = f"EX-{n}"
+            event(session, "produce", maker, code, site_id=mag, minutes=n)
+            event(
+                session,
+                "transfer",
+                maker,
+                code,
+                site_id=mag,
+                to_enterprise_id=buyer,
+                minutes=10 + n,
+            )
+            event(session, "receive", buyer, code, site_id=store, minutes=20 + n)
+        verify.seal_day(session, DAY)
+    yield eng
+    eng.dispose()
+
+
+def tamper(engine: Engine, *statements: str) -> None:
+    """What someone with database rights could do: lift the guard, then change rows."""
+    with engine.begin() as conn:
+        for table in TABLES:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            else:
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        for stmt in statements:
+            conn.execute(text(stmt))
+
+
+def check(engine: Engine) -> verify.LedgerReport:
+    with make_sessionmaker(engine)() as session:
+        return verify.verify_all(session)
+
+
+def exported(engine: Engine, enterprise_id: int = 1) -> dict[str, Any]:
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        ids = sorted(session.scalars(select(LedgerEntry.enterprise_id).distinct()))
+        return service.export_ledger(session, actor=REG, enterprise_id=ids[enterprise_id - 1])
+
+
+def test_intact_ledger_verifies(engine: Engine) -> None:
+    report = check(engine)
+    assert report.ok and report.entries == 12 and report.roots == 1
+
+
+@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("verb", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
+def test_database_refuses_update_and_delete(engine: Engine, table: str, verb: str) -> None:
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(verb.format(t=table)))
+
+
+def _first(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT enterprise_id, min(seq) FROM hazmat_ledger_entry GROUP BY enterprise_id "
+                "ORDER BY enterprise_id"
+            )
+        ).first()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_altered_entry_is_named(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET quantity = 2 WHERE enterprise_id = {ent} AND seq = 3",
+    )
+    report = check(engine)
+    assert not report.ok
+    assert (report.enterprise_id, report.first_bad_seq, report.reason) == (ent, 3, "altered")
+
+
+def test_removed_entry_is_named(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    tamper(engine, f"DELETE FROM hazmat_ledger_entry WHERE enterprise_id = {ent} AND seq = 2")
+    report = check(engine)
+    assert (report.ok, report.first_bad_seq, report.reason) == (False, 3, "broken link")
+
+
+def test_cut_tail_is_caught_by_the_head(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    tamper(engine, f"DELETE FROM hazmat_ledger_entry WHERE enterprise_id = {ent} AND seq = 8")
+    report = check(engine)
+    assert (report.ok, report.first_bad_seq, report.reason) == (False, 8, "truncated")
+
+
+def test_reordered_entries_are_named(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET seq = -seq WHERE enterprise_id = {ent} AND seq IN (2, 3)",
+        f"UPDATE hazmat_ledger_entry SET seq = 3 WHERE enterprise_id = {ent} AND seq = -2",
+        f"UPDATE hazmat_ledger_entry SET seq = 2 WHERE enterprise_id = {ent} AND seq = -3",
+    )
+    report = check(engine)
+    assert not report.ok and report.first_bad_seq == 2 and report.reason == "broken link"
+
+
+def test_altered_daily_root_is_named(engine: Engine) -> None:
+    tamper(engine, "UPDATE hazmat_daily_root SET root = '" + "0" * 64 + "'")
+    report = check(engine)
+    assert (report.ok, report.day, report.reason) == (False, DAY, "root mismatch")
+
+
+def test_inclusion_proof_verifies(engine: Engine) -> None:
+    with make_sessionmaker(engine)() as session:
+        entries = session.scalars(select(LedgerEntry)).all()
+        proofs = [verify.inclusion(session, e) for e in entries]
+    assert all(verify.check_inclusion(p) for p in proofs)
+    assert {p["tree_size"] for p in proofs} == {12}
+    forged = dict(proofs[0], index=(proofs[0]["index"] + 1) % 12)
+    assert not verify.check_inclusion(forged)
+    assert not verify.check_inclusion({**proofs[0], "path": proofs[0]["path"][:-1]})
+
+
+def test_a_day_is_sealed_once_and_only_when_over(engine: Engine) -> None:
+    from zhian.core.errors import Conflict
+
+    with make_sessionmaker(engine)() as session:
+        with pytest.raises(Conflict):
+            verify.seal_day(session, DAY)
+        with pytest.raises(Conflict):
+            verify.seal_day(session, date(2026, 11, 2), now=AT)
+
+
+def test_export_verifies_offline_and_tampering_fails(engine: Engine) -> None:
+    data = exported(engine)
+    assert verify.verify_export(data).ok
+    assert len(data["proofs"]) == len(data["entries"]) == 8
+    altered = copy.deepcopy(data)
+    altered["entries"][4]["payload"]["quantity"] = "2.000"
+    report = verify.verify_export(altered)
+    assert (report.ok, report.first_bad_seq, report.reason) == (False, 5, "altered")
+    cut = copy.deepcopy(data)
+    del cut["entries"][-1]
+    assert verify.verify_export(cut).reason == "truncated"
+    swapped = copy.deepcopy(data)
+    swapped["entries"][1], swapped["entries"][2] = swapped["entries"][2], swapped["entries"][1]
+    assert not verify.verify_export(swapped).ok
+    rehashed = copy.deepcopy(data)
+    rehashed["proofs"][0]["index"] += 1
+    assert verify.verify_export(rehashed).reason == "not in the day's root"
+    assert verify.verify_export({"entries": 3}).reason == "malformed export"
+
+
+def test_cli_ledger_verify(engine: Engine, fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIAN_DATABASE_URL", fresh_url)
+    good = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert good.exit_code == 0, good.output
+    assert "12 entries" in good.output
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET actor = 'x' WHERE enterprise_id = {ent} AND seq = 4",
+    )
+    bad = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert f"enterprise {ent} entry seq=4: altered" in bad.output

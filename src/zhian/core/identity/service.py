@@ -16,6 +16,7 @@ from zhian.core.identity.models import ApiToken, AuthSession, User
 from zhian.core.identity.roles import Role, require
 from zhian.core.identity.schemas import UserCreate
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
 
@@ -99,11 +100,9 @@ def list_users(session: Session, *, actor: Actor, page: int = 1, per_page: int =
 def get_user(session: Session, *, actor: Actor, user_id: int) -> User:
     """One user of the actor's jurisdiction; anyone else's is as if it did not exist."""
     require(actor, "users.read")
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"用户不存在：{user_id}")
-    if not scoping.can_see(actor, user.division):
-        audit.deny(actor, record_type="user", record_id=str(user_id), division=user.division)
+    user = visible_or_404(
+        actor, session.get(User, user_id), record_type="user", record_id=user_id, label="用户"
+    )
     _audit_user(session, actor, "read", user)
     return user
 

@@ -20,6 +20,7 @@ from zhian.core.audit import service as audit
 from zhian.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
 from zhian.domains.hazmat import ledger, verify
@@ -88,17 +89,13 @@ def list_enterprises(
 def get_enterprise(session: Session, *, actor: Actor, enterprise_id: int) -> Enterprise:
     """One enterprise of the actor's jurisdiction; another's is not found (and audited)."""
     require(actor, "hazmat.read")
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound(f"企业不存在：{enterprise_id}")
-    if not scoping.can_see(actor, enterprise.division):
-        audit.deny(
-            actor,
-            record_type="hazmat_enterprise",
-            record_id=str(enterprise_id),
-            division=enterprise.division,
-        )
-    return enterprise
+    return visible_or_404(
+        actor,
+        session.get(Enterprise, enterprise_id),
+        record_type="hazmat_enterprise",
+        record_id=enterprise_id,
+        label="企业",
+    )
 
 
 def add_licence(

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
-from zhian.core.audit import service as audit
 from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.domains.places.locator import Area, DivisionLocator
 from zhian.domains.places.models import Division
@@ -75,12 +75,10 @@ def list_divisions(
 
 def get_division(session: Session, *, actor: Actor, adcode: str) -> Division:
     """One division of the actor's jurisdiction; another's is not found (and audited)."""
-    division = find_division(session, adcode)
-    if division is None:
-        raise NotFound(f"行政区划不存在：{adcode}")
-    if not scoping.can_see(actor, division.adcode):
-        audit.deny(actor, record_type="division", record_id=adcode, division=adcode)
-    return division
+    found = find_division(session, adcode)
+    return visible_or_404(
+        actor, found, record_type="division", record_id=adcode, label="行政区划", division=adcode
+    )
 
 
 def map_features(session: Session, *, actor: Actor) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, contains_eager
 
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
-from zhian.core.errors import InvalidInput, NotFound
+from zhian.core.errors import InvalidInput
 from zhian.core.identity.roles import allowed, require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.domains.places.registry import service as registry
 from zhian.domains.places.registry.choices import ORG_CATEGORY_LABELS, OrgCategory
@@ -135,16 +136,13 @@ def get_organization(
     """One organization of the actor's jurisdiction and whether its contact may be shown;
     the read is audited, another jurisdiction's is not found (and audited as denied)."""
     require(actor, "places.read")
-    org = session.scalar(_with_address().where(Organization.id == organization_id))
-    if org is None:
-        raise NotFound(f"单位不存在：{organization_id}")
-    if not scoping.can_see(actor, org.division):
-        audit.deny(
-            actor,
-            record_type="place_organization",
-            record_id=str(organization_id),
-            division=org.division,
-        )
+    org = visible_or_404(
+        actor,
+        session.scalar(_with_address().where(Organization.id == organization_id)),
+        record_type="place_organization",
+        record_id=organization_id,
+        label="单位",
+    )
     shown = may_see_contact(actor)
     audit.record(
         session,

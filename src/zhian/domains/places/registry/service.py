@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, contains_eager
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.db import Base
-from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.domains.places import service as places
 from zhian.domains.places.models import Division
@@ -225,13 +226,9 @@ def visible_house(session: Session, *, actor: Actor, address_id: int) -> House:
         .options(contains_eager(House.road))
         .where(House.id == address_id)
     )
-    if house is None:
-        raise NotFound(f"地址不存在：{address_id}")
-    if not scoping.can_see(actor, house.division):
-        audit.deny(
-            actor, record_type="place_house", record_id=str(address_id), division=house.division
-        )
-    return house
+    return visible_or_404(
+        actor, house, record_type="place_house", record_id=address_id, label="地址"
+    )
 
 
 def buildings_of(session: Session, house_id: int) -> Sequence[tuple[int, str, int]]:

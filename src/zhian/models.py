@@ -7,6 +7,7 @@ from zhian.core.bus import models as bus_models
 from zhian.core.db import Base
 from zhian.core.identity import models as identity_models
 from zhian.domains.hazmat import models as hazmat_models
+from zhian.domains.incidents import models as incident_models
 from zhian.domains.places import models as places_models
 from zhian.domains.places.imports import models as import_models
 from zhian.domains.places.registry import models as registry_models
@@ -20,6 +21,7 @@ __all__ = [
     "hazmat_models",
     "identity_models",
     "import_models",
+    "incident_models",
     "metadata",
     "places_models",
     "registry_models",

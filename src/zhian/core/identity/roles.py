@@ -63,6 +63,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     ),
     "hazmat.record": frozenset({Role.ADMIN, Role.REGULATOR, Role.UNIT_SECURITY}),
     "hazmat.manage": frozenset({Role.ADMIN, Role.REGULATOR}),
+    "incidents.read": frozenset(
+        {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.OFFICER, Role.LEADER}
+    ),
+    "incidents.intake": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
+    "incidents.dispatch": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
+    # The caller's phone number, unmasked on an incident's detail (audited).
+    "incidents.caller.read": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
+    "units.manage": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
 }
 
 

@@ -1,4 +1,4 @@
-"""JSON routes of the transport domain: carriers, vehicles, tracks and alerts."""
+"""JSON routes of the transport domain: carriers, vehicles, tracks, alerts, permits, zones."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.transport import live, service, tracking
-from zhian.domains.transport.choices import AlertKind, AlertStatus
+from zhian.domains.transport import live, permits, service, tracking
+from zhian.domains.transport.choices import AlertKind, AlertStatus, PermitStatus
+from zhian.domains.transport.permit_schemas import (
+    PermitCreate,
+    PermitOut,
+    PermitPage,
+    ZoneCreate,
+    ZoneOut,
+    ZonePage,
+)
 from zhian.domains.transport.schemas import (
     AlertOut,
     AlertPage,
@@ -145,3 +153,57 @@ def resolve_alert(actor: ActorDep, session: DbDep, alert_id: int, data: AlertRes
     """Resolve an open alert with a note on how it was handled."""
     alert = tracking.resolve_alert(session, actor=actor, alert_id=alert_id, note=data.note)
     return tracking.alert_out(alert)
+
+
+# --- permits and no-go zones ----------------------------------------------------------------
+
+
+@router.post("/permits", response_model=PermitOut, status_code=201)
+def issue_permit(actor: ActorDep, session: DbDep, data: PermitCreate) -> Any:
+    """Issue a permit with its route corridor (GeoJSON LineString or GPX)."""
+    return permits.permit_out(permits.issue_permit(session, actor=actor, data=data))
+
+
+@router.get("/permits", response_model=PermitPage)
+def list_permits(
+    actor: ActorDep,
+    session: DbDep,
+    status: PermitStatus | None = None,
+    vehicle_id: int | None = None,
+    page: PageQ = 1,
+    per_page: PerPageQ = 50,
+) -> Any:
+    """Permits of the caller's jurisdiction, newest first."""
+    found = permits.list_permits(
+        session, actor=actor, status=status, vehicle_id=vehicle_id, page=page, per_page=per_page
+    )
+    return PermitPage(
+        items=[permits.permit_out(p) for p in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
+
+
+@router.get("/permits/{permit_id}", response_model=PermitOut)
+def get_permit(actor: ActorDep, session: DbDep, permit_id: int) -> Any:
+    """One permit; another jurisdiction's is a 404."""
+    return permits.permit_out(permits.get_permit(session, actor=actor, permit_id=permit_id))
+
+
+@router.post("/no-go-zones", response_model=ZoneOut, status_code=201)
+def create_zone(actor: ActorDep, session: DbDep, data: ZoneCreate) -> Any:
+    """Draw a no-go zone (GeoJSON Polygon, optional restricted hours)."""
+    return permits.zone_out(permits.create_zone(session, actor=actor, data=data))
+
+
+@router.get("/no-go-zones", response_model=ZonePage)
+def list_zones(actor: ActorDep, session: DbDep, page: PageQ = 1, per_page: PerPageQ = 50) -> Any:
+    """No-go zones of the caller's jurisdiction."""
+    found = permits.list_zones(session, actor=actor, page=page, per_page=per_page)
+    return ZonePage(
+        items=[permits.zone_out(z) for z in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )

@@ -58,11 +58,15 @@ class AlertKind(StrEnum):
 
     EMERGENCY = "emergency"
     OVERSPEED = "overspeed"
+    CORRIDOR_DEVIATION = "corridor_deviation"
+    NO_GO_ZONE = "no_go_zone"
 
 
 ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
     AlertKind.EMERGENCY: ("紧急报警", "emergency button"),
     AlertKind.OVERSPEED: ("超速", "overspeed"),
+    AlertKind.CORRIDOR_DEVIATION: ("偏离路线", "corridor deviation"),
+    AlertKind.NO_GO_ZONE: ("驶入禁行区", "no-go zone entry"),
 }
 
 
@@ -76,4 +80,34 @@ class AlertStatus(StrEnum):
 ALERT_STATUS_LABELS: dict[str, tuple[str, str, str]] = {
     AlertStatus.OPEN: ("待处理", "open", "red"),
     AlertStatus.RESOLVED: ("已处理", "resolved", "green"),
+}
+
+
+class PermitStatus(StrEnum):
+    """Whether a transport permit's trip is still under way."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+PERMIT_STATUS_LABELS: dict[str, tuple[str, str, str]] = {
+    PermitStatus.ACTIVE: ("运输中", "active", "blue"),
+    PermitStatus.CLOSED: ("已结束", "closed", "grey"),
+}
+
+
+class ZoneKind(StrEnum):
+    """What a no-go zone protects."""
+
+    SCHOOL = "school"
+    EVENT = "event"
+    CENTRE = "centre"
+    OTHER = "other"
+
+
+ZONE_KIND_LABELS: dict[str, tuple[str, str]] = {
+    ZoneKind.SCHOOL: ("学校", "school"),
+    ZoneKind.EVENT: ("活动区域", "event zone"),
+    ZoneKind.CENTRE: ("城市中心区", "city centre"),
+    ZoneKind.OTHER: ("其他", "other"),
 }

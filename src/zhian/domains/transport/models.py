@@ -98,8 +98,58 @@ class Alert(Base):
     # Consecutive fixes back under the limit (overspeed hysteresis).
     calm_count: Mapped[int] = mapped_column(default=0)
     peak_speed_kmh: Mapped[float | None] = mapped_column()
+    # The permit (corridor deviation) or the no-go zone the episode is about.
+    permit_id: Mapped[int | None] = mapped_column(ForeignKey("transport_permit.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("transport_no_go_zone.id"))
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by: Mapped[str | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(Text)
 
     vehicle: Mapped[Vehicle] = relationship(lazy="raise")
+
+
+class Permit(Base):
+    """A dangerous-goods transport permit: one trip of one vehicle along a route corridor.
+
+    The corridor is the centreline buffered by ``corridor_width_m`` on EACH side: a vehicle
+    is inside while it is at most that many metres from the line (the band is twice as wide).
+    ``outside_since`` and ``inside_count`` keep the deviation episode between fixes.
+    """
+
+    __tablename__ = "transport_permit"
+    __table_args__ = (Index("ix_transport_permit_vehicle_status", "vehicle_id", "status"),)
+
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("transport_vehicle.id"))
+    un_number: Mapped[str] = mapped_column()
+    hazard_class: Mapped[str] = mapped_column()
+    quantity: Mapped[float] = mapped_column()
+    unit: Mapped[str] = mapped_column()
+    origin: Mapped[str] = mapped_column()
+    destination: Mapped[str] = mapped_column()
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_until: Mapped[datetime] = mapped_column()
+    # GeoJSON LineString, WGS-84 [lon, lat] pairs, as JSON text.
+    corridor: Mapped[str] = mapped_column(Text)
+    corridor_width_m: Mapped[float] = mapped_column()
+    status: Mapped[str] = mapped_column(index=True)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+    hazmat_shipment_ref: Mapped[str | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    outside_since: Mapped[datetime | None] = mapped_column()
+    inside_count: Mapped[int] = mapped_column(default=0)
+
+    vehicle: Mapped[Vehicle] = relationship(lazy="raise")
+
+
+class NoGoZone(Base):
+    """An area dangerous-goods vehicles must not enter (at its restricted hours, if any)."""
+
+    __tablename__ = "transport_no_go_zone"
+
+    name: Mapped[str] = mapped_column()
+    kind: Mapped[str] = mapped_column()
+    # GeoJSON Polygon, WGS-84, as JSON text.
+    area: Mapped[str] = mapped_column(Text)
+    # "HH:MM-HH:MM" in Asia/Shanghai (may wrap midnight); None: restricted at all hours.
+    restricted_hours: Mapped[str | None] = mapped_column()
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)

@@ -19,6 +19,9 @@ from enum import StrEnum
 EMERGENCY_BIT = 0
 DEFAULT_SPEED_LIMIT_KMH = 80.0
 DEFAULT_CALM_POSITIONS = 3
+DEFAULT_DEVIATION_SECONDS = 60.0
+DEFAULT_INSIDE_POSITIONS = 3
+DEFAULT_ARRIVAL_M = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +30,22 @@ class AlertRules:
 
     speed_limit_kmh: float = DEFAULT_SPEED_LIMIT_KMH
     calm_positions: int = DEFAULT_CALM_POSITIONS
+    # Corridor and no-go rules (corridor_rules.py).
+    deviation_seconds: float = DEFAULT_DEVIATION_SECONDS
+    inside_positions: int = DEFAULT_INSIDE_POSITIONS
+    arrival_m: float = DEFAULT_ARRIVAL_M
 
     def __post_init__(self) -> None:
         if not self.speed_limit_kmh > 0:
             raise ValueError("speed_limit_kmh: a positive speed is required")
         if self.calm_positions < 1:
             raise ValueError("calm_positions: at least 1")
+        if self.deviation_seconds < 0:
+            raise ValueError("deviation_seconds: not negative")
+        if self.inside_positions < 1:
+            raise ValueError("inside_positions: at least 1")
+        if not self.arrival_m > 0:
+            raise ValueError("arrival_m: a positive distance is required")
 
 
 class Step(StrEnum):

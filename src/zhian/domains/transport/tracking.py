@@ -1,11 +1,11 @@
 """Positions coming in, the alert episodes they open and close, and handling the alerts.
 
 ``record_position`` is what the bus consumer calls for each ``jt808.position`` event: it
-stores the fix once per event id and applies the rules (``rules.py``) in the same
-transaction. The rules see fixes in time order: a fix not newer than the newest one seen
-(a blind-area batch delivered late) is stored for playback, and only the emergency rule
-looks at it, so that a press made out of coverage is never lost. Police units get the
-emergency rule only.
+stores the fix once per event id and applies the rules (``rules.py``; corridor, no-go and
+arrival in ``corridor_tracking``) in the same transaction. The rules see fixes in time
+order: a fix not newer than the newest one seen (a blind-area batch delivered late) is
+stored for playback, and only the emergency rule looks at it, so that a press made out of
+coverage is never lost. Police units get the emergency rule only.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
+from zhian.domains.transport import corridor_tracking
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.models import Alert, Position, Vehicle
@@ -126,6 +127,7 @@ def _live(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules
         alert.calm_count = calm
     elif alert is not None and step is r.Step.END:
         alert.calm_count, alert.active, alert.ended_at = calm, False, at
+    corridor_tracking.apply(session, vehicle, pos, rules)
 
 
 def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:

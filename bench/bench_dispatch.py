@@ -1,0 +1,106 @@
+"""Dispatch recommendation for 2,000 available units: the service call against numpy.
+
+Target (issue 4): the service call's p99 <= 1 ms with 2,000 units online. Prints its p50 and
+p99 beside the vectorised brute-force ranking alone (a prebuilt fleet, no database), measured
+in this run, and their ratio.
+
+    .venv/bin/python bench/bench_dispatch.py [UNITS] [CALLS]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.migrate import upgrade
+from zhian.core.scope import SYSTEM
+from zhian.domains.incidents import dispatch, service
+from zhian.domains.incidents.choices import IncidentStatus, UnitKind, UnitStatus
+from zhian.domains.incidents.models import Incident, Unit
+from zhian.domains.places import service as places
+
+CENTRE = (109.51, 34.50)  # near 临渭区
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    arr = np.array(samples) * 1e6
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
+    calls = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    rng = np.random.default_rng(2026)
+    lon = CENTRE[0] + rng.uniform(-0.3, 0.3, n)
+    lat = CENTRE[1] + rng.uniform(-0.3, 0.3, n)
+    kinds = [list(UnitKind)[i % len(UnitKind)] for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        with unit_of_work(factory) as session:
+            places.load_weinan_profile(session)
+            from zhian.core.time import utcnow
+
+            now = utcnow()
+            session.add_all(
+                Unit(
+                    callsign=f"B{i:05d}",
+                    kind=kinds[i].value,
+                    division="610502",
+                    lon=float(lon[i]),
+                    lat=float(lat[i]),
+                    position_at=now,
+                    status=UnitStatus.AVAILABLE.value,
+                    status_at=now,
+                )
+                for i in range(n)
+            )
+            incident = Incident(
+                type="dispute",
+                priority=3,
+                status=IncidentStatus.RECEIVED.value,
+                division="610502",
+                lon=CENTRE[0],
+                lat=CENTRE[1],
+                received_at=now,
+            )
+            session.add(incident)
+            session.flush()
+            incident_id = incident.id
+
+        with factory() as session:
+            service.recommend(session, actor=SYSTEM, incident_id=incident_id)  # warm-up
+            svc: list[float] = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                service.recommend(session, actor=SYSTEM, incident_id=incident_id)
+                svc.append(time.perf_counter() - t0)
+        engine.dispose()
+
+    fleet = dispatch.Fleet.of(
+        [(i + 1, float(lon[i]), float(lat[i]), kinds[i].value) for i in range(n)]
+    )
+    dispatch.rank(CENTRE[0], CENTRE[1], fleet)
+    base: list[float] = []
+    for _ in range(calls * 10):
+        t0 = time.perf_counter()
+        dispatch.rank(CENTRE[0], CENTRE[1], fleet)
+        base.append(time.perf_counter() - t0)
+
+    s50, s99 = _percentiles(svc)
+    b50, b99 = _percentiles(base)
+    print(f"units: {n}, calls: {calls}")
+    print(f"service.recommend     p50 {s50:9.1f} us  p99 {s99:9.1f} us  (target p99 <= 1000 us)")
+    print(f"numpy brute-force     p50 {b50:9.1f} us  p99 {b99:9.1f} us")
+    print(f"service / brute-force p99 ratio: {s99 / b99:.1f}x")
+    print("target met" if s99 <= 1000 else "target NOT met")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Input and output shapes of the incidents domain."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from zhian.domains.incidents.choices import IncidentStatus, IncidentType, UnitKind, UnitStatus
+
+DIVISION_PATTERN = r"^\d{6,12}$"
+CAPABILITY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
+Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def normalize_capabilities(value: Any) -> list[str]:
+    """A list or comma-separated string of capability names, deduplicated and sorted."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = value.replace("，", ",").split(",")
+    elif isinstance(value, list | tuple):
+        parts = [str(p) for p in value]
+    else:
+        raise ValueError("a list of capabilities or a comma-separated string is expected")
+    names = {p.strip().lower() for p in parts if p.strip()}
+    bad = sorted(n for n in names if not CAPABILITY.fullmatch(n))
+    if bad:
+        raise ValueError(f"capability {bad[0]!r} must be lower-case letters, digits, _")
+    return sorted(names)
+
+
+class IncidentCreate(BaseModel):
+    """A call as the call-taker enters it: a location as text or as coordinates."""
+
+    type: IncidentType
+    priority: int | None = Field(default=None, ge=1, le=4)
+    location_text: Short | None = None
+    lon: Lon | None = None
+    lat: Lat | None = None
+    narrative: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = (
+        None
+    )
+    caller_phone: str | None = Field(default=None, description="Digits, 3 to 20")
+
+    @field_validator("caller_phone", mode="before")
+    @classmethod
+    def _phone(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ValueError("a phone number (digits) is expected")
+        digits = re.sub(r"[\s-]", "", value)
+        if not re.fullmatch(r"\+?\d{3,20}", digits):
+            raise ValueError("3 to 20 digits expected")
+        return digits
+
+
+class IncidentOut(BaseModel):
+    """An incident as the API shows it; the caller's phone masked unless shown."""
+
+    id: int
+    type: IncidentType
+    priority: int
+    status: IncidentStatus
+    division: str
+    lon: float
+    lat: float
+    location_text: str | None
+    location_level: str | None
+    narrative: str | None
+    caller_phone: str | None
+    caller_masked: bool
+    received_at: datetime
+    dispatched_at: datetime | None
+    arrived_at: datetime | None
+    cleared_at: datetime | None
+    cancelled_at: datetime | None
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+    possible_duplicates: list[int] = Field(default_factory=list)
+
+
+class IncidentPage(BaseModel):
+    """One page of incidents."""
+
+    items: list[IncidentOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class IncidentStatusIn(BaseModel):
+    """A new status for an incident (on scene, cleared, cancelled)."""
+
+    status: IncidentStatus
+
+
+class Assign(BaseModel):
+    """The unit to send to an incident."""
+
+    unit_id: int
+
+
+class Recommendation(BaseModel):
+    """One available unit and how long it would take to get there."""
+
+    unit_id: int
+    callsign: str
+    kind: UnitKind
+    distance_m: float
+    eta_s: float
+
+
+class UnitCreate(BaseModel):
+    """A police unit as a commander registers it."""
+
+    callsign: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z\u4e00-\u9fff-]{1,32}$")
+    ]
+    kind: UnitKind
+    division: str = Field(pattern=DIVISION_PATTERN)
+    crew_size: int = Field(default=2, ge=1, le=20)
+    capabilities: list[str] = Field(default_factory=list, description='e.g. ["first_aid"]')
+    home_station: Short | None = None
+    lon: Lon | None = None
+    lat: Lat | None = None
+
+    @field_validator("capabilities", mode="before")
+    @classmethod
+    def _caps(cls, value: Any) -> list[str]:
+        return normalize_capabilities(value)
+
+
+class UnitPosition(BaseModel):
+    """A unit's position, WGS-84."""
+
+    lon: Lon
+    lat: Lat
+
+
+class UnitStatusIn(BaseModel):
+    """A unit's new status."""
+
+    status: UnitStatus
+
+
+class UnitOut(BaseModel):
+    """A unit as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    callsign: str
+    kind: UnitKind
+    crew_size: int
+    capabilities: list[str]
+    home_station: str | None
+    division: str
+    lon: float | None
+    lat: float | None
+    position_at: datetime | None
+    status: UnitStatus
+    status_at: datetime
+    incident_id: int | None
+
+    @field_validator("capabilities", mode="before")
+    @classmethod
+    def _caps(cls, value: Any) -> list[str]:
+        return normalize_capabilities(value)
+
+
+class UnitPage(BaseModel):
+    """One page of units."""
+
+    items: list[UnitOut]
+    total: int
+    page: int
+    per_page: int

@@ -1,0 +1,338 @@
+"""Incidents: intake (geocoded or by coordinates), reading, recommending and assigning units.
+
+The caller's phone is masked in lists and on the detail for roles without
+``incidents.caller.read``; every detail read is audited, saying whether it was shown.
+Functions take the session and the acting user, flush and never commit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zhian.core import scope as scoping
+from zhian.core.audit import service as audit
+from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.identity.roles import allowed, require
+from zhian.core.pagination import Page, paginate
+from zhian.core.scope import Actor
+from zhian.core.time import utcnow
+from zhian.domains.incidents import dispatch, rules, units
+from zhian.domains.incidents.choices import (
+    DEFAULT_PRIORITY,
+    IncidentStatus,
+    IncidentType,
+    UnitStatus,
+)
+from zhian.domains.incidents.models import Incident, Unit
+from zhian.domains.incidents.schemas import IncidentCreate, IncidentOut, Recommendation
+
+DUPLICATE_RADIUS_M = 300.0
+DUPLICATE_WINDOW = timedelta(minutes=15)
+CALLER_PERMISSION = "incidents.caller.read"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****0000: the first three and last four digits of a phone number, at most."""
+    if not phone:
+        return phone
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def incident_out(
+    incident: Incident,
+    *,
+    show_caller: bool = False,
+    candidates: Sequence[dict[str, Any]] = (),
+    duplicates: Sequence[int] = (),
+) -> IncidentOut:
+    """The public shape of an incident, the caller's phone masked unless ``show_caller``."""
+    phone = incident.caller_phone
+    return IncidentOut(
+        id=incident.id,
+        type=IncidentType(incident.type),
+        priority=incident.priority,
+        status=IncidentStatus(incident.status),
+        division=incident.division,
+        lon=incident.lon,
+        lat=incident.lat,
+        location_text=incident.location_text,
+        location_level=incident.location_level,
+        narrative=incident.narrative,
+        caller_phone=phone if show_caller else mask_phone(phone),
+        caller_masked=phone is not None and not show_caller,
+        received_at=incident.received_at,
+        dispatched_at=incident.dispatched_at,
+        arrived_at=incident.arrived_at,
+        cleared_at=incident.cleared_at,
+        cancelled_at=incident.cancelled_at,
+        candidates=list(candidates),
+        possible_duplicates=list(duplicates),
+    )
+
+
+def _resolve_location(
+    session: Session, actor: Actor, data: IncidentCreate
+) -> tuple[float, float, str, list[dict[str, Any]]]:
+    """The point of the call, its level ("point" or the geocoder's) and the candidates."""
+    if data.lon is not None or data.lat is not None:
+        if data.lon is None or data.lat is None:
+            raise InvalidInput("经度和纬度须同时给出", field="lat" if data.lat is None else "lon")
+        return data.lon, data.lat, "point", []
+    if not data.location_text:
+        raise InvalidInput("请填写地址或经纬度", field="location_text")
+    from zhian.domains.places.registry import geocoder
+
+    found = geocoder.geocode(session, actor=actor, q=data.location_text)
+    candidates = list(found.get("candidates") or [])  # type: ignore[call-overload]
+    lon, lat, level = found.get("lon"), found.get("lat"), found.get("level")
+    if not isinstance(lon, float) or not isinstance(lat, float) or level is None:
+        offered = "；".join(str(c["label"]) for c in candidates[:5])
+        hint = f"候选：{offered}" if offered else "请在地图上点选或输入经纬度"
+        raise InvalidInput(f"地址无法定位，{hint}", field="location_text")
+    return lon, lat, str(level), candidates
+
+
+def _division_of(session: Session, lon: float, lat: float) -> str:
+    from zhian.domains.places import service as places
+
+    try:
+        return str(places.locate(session, lon=lon, lat=lat)["adcode"])
+    except NotFound:
+        raise InvalidInput("该位置不在本市辖区内", field="lon") from None
+
+
+def possible_duplicates(session: Session, *, actor: Actor, incident: Incident) -> list[int]:
+    """Visible incidents of the same type within 300 m and the 15 minutes before this one."""
+    dlat = DUPLICATE_RADIUS_M / 111_000.0
+    dlon = dlat / max(math.cos(math.radians(incident.lat)), 1e-6)
+    since = incident.received_at - DUPLICATE_WINDOW
+    rows = session.execute(
+        select(Incident.id, Incident.lon, Incident.lat).where(
+            Incident.type == incident.type,
+            Incident.id != incident.id,
+            Incident.status != IncidentStatus.CANCELLED.value,
+            Incident.received_at >= since,
+            Incident.received_at <= incident.received_at,
+            Incident.lon.between(incident.lon - dlon, incident.lon + dlon),
+            Incident.lat.between(incident.lat - dlat, incident.lat + dlat),
+            scoping.scope_clause(actor, Incident.division),
+        )
+    ).all()
+    if not rows:
+        return []
+    dist = dispatch.great_circle_m(
+        incident.lon, incident.lat, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+    )
+    return sorted(int(r[0]) for r, d in zip(rows, dist, strict=True) if d <= DUPLICATE_RADIUS_M)
+
+
+def create_incident(
+    session: Session, *, actor: Actor, data: IncidentCreate
+) -> tuple[Incident, list[dict[str, Any]], list[int]]:
+    """Take a call: locate it, find its division, and offer possible duplicates."""
+    require(actor, "incidents.intake")
+    lon, lat, level, candidates = _resolve_location(session, actor, data)
+    division = _division_of(session, lon, lat)
+    if not scoping.can_see(actor, division):
+        raise InvalidInput("该位置不在本人管辖范围内", field="lon")
+    now = utcnow()
+    incident = Incident(
+        type=data.type.value,
+        priority=data.priority or DEFAULT_PRIORITY[data.type],
+        status=IncidentStatus.RECEIVED.value,
+        division=division,
+        lon=lon,
+        lat=lat,
+        location_text=data.location_text,
+        location_level=level,
+        narrative=data.narrative or None,
+        caller_phone=data.caller_phone,
+        received_at=now,
+    )
+    session.add(incident)
+    session.flush()
+    duplicates = possible_duplicates(session, actor=actor, incident=incident)
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type="incident_incident",
+        record_id=str(incident.id),
+        division=division,
+        detail={"type": incident.type, "priority": incident.priority, "duplicates": duplicates},
+    )
+    return incident, candidates, duplicates
+
+
+def visible_incident(session: Session, *, actor: Actor, incident_id: int) -> Incident:
+    """The incident if the actor may see it; another jurisdiction's is not found (audited)."""
+    require(actor, "incidents.read")
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"警情不存在：{incident_id}")
+    if not scoping.can_see(actor, incident.division):
+        audit.deny(
+            actor,
+            record_type="incident_incident",
+            record_id=str(incident_id),
+            division=incident.division,
+        )
+    return incident
+
+
+def get_incident(session: Session, *, actor: Actor, incident_id: int) -> tuple[Incident, bool]:
+    """One incident and whether its caller's phone may be shown; the read is audited."""
+    incident = visible_incident(session, actor=actor, incident_id=incident_id)
+    shown = incident.caller_phone is not None and (
+        actor.role == scoping.SYSTEM_ROLE or allowed(actor.role, CALLER_PERMISSION)
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="read",
+        record_type="incident_incident",
+        record_id=str(incident.id),
+        division=incident.division,
+        detail={"caller": "shown" if shown else "masked"},
+    )
+    return incident, shown
+
+
+def list_incidents(
+    session: Session,
+    *,
+    actor: Actor,
+    page: int = 1,
+    per_page: int = 50,
+    status: IncidentStatus | None = None,
+) -> Page[Incident]:
+    """Incidents of the actor's jurisdiction, newest first."""
+    require(actor, "incidents.read")
+    stmt = select(Incident).where(scoping.scope_clause(actor, Incident.division))
+    if status is not None:
+        stmt = stmt.where(Incident.status == status.value)
+    return paginate(session, stmt.order_by(Incident.id.desc()), page, per_page)
+
+
+def recommend(
+    session: Session,
+    *,
+    actor: Actor,
+    incident_id: int,
+    requires: Sequence[str] = (),
+    limit: int = 10,
+    estimator: dispatch.TravelTimeEstimator = dispatch.DEFAULT_ESTIMATOR,
+) -> list[Recommendation]:
+    """Available, positioned units the actor may see, fastest first, with the capabilities."""
+    require(actor, "incidents.dispatch")
+    incident = visible_incident(session, actor=actor, incident_id=incident_id)
+    rows = session.execute(
+        select(Unit.id, Unit.lon, Unit.lat, Unit.kind, Unit.capabilities, Unit.callsign)
+        .where(
+            Unit.status == UnitStatus.AVAILABLE.value,
+            Unit.lon.is_not(None),
+            Unit.lat.is_not(None),
+            scoping.scope_clause(actor, Unit.division),
+        )
+        .order_by(Unit.id)
+    ).all()
+    needed = set(requires)
+    fit = [r for r in rows if needed <= set(r[4].split(","))] if needed else rows
+    fleet = dispatch.Fleet.of([(r[0], r[1] or 0.0, r[2] or 0.0, r[3]) for r in fit])
+    ranked = dispatch.rank(incident.lon, incident.lat, fleet, estimator=estimator, limit=limit)
+    out = []
+    for uid, dist, eta in ranked:
+        row = fit[int(np.searchsorted(fleet.ids, uid))]  # fit is in id order
+        out.append(
+            Recommendation(
+                unit_id=uid,
+                callsign=row[5],
+                kind=row[3],
+                distance_m=round(dist, 1),
+                eta_s=round(eta, 1),
+            )
+        )
+    return out
+
+
+def assign(session: Session, *, actor: Actor, incident_id: int, unit_id: int) -> Incident:
+    """Send an available unit to an incident (or add one): both become dispatched, audited."""
+    require(actor, "incidents.dispatch")
+    incident = visible_incident(session, actor=actor, incident_id=incident_id)
+    if incident.status in (IncidentStatus.CLEARED.value, IncidentStatus.CANCELLED.value):
+        raise Conflict(f"警情已结束（{incident.status}），不能派警", field="incident_id")
+    try:
+        unit = units.get_unit(session, actor=actor, unit_id=unit_id, for_update=True)
+    except NotFound:
+        raise InvalidInput(f"警力不存在：{unit_id}", field="unit_id") from None
+    if unit.status != UnitStatus.AVAILABLE.value:
+        raise Conflict(f"警力当前不可派（{unit.status}）", field="unit_id")
+    units.transition(
+        session, actor=actor, unit=unit, new=UnitStatus.DISPATCHED, incident_id=incident.id
+    )
+    if incident.status == IncidentStatus.RECEIVED.value:
+        incident.status = IncidentStatus.DISPATCHED.value
+        incident.dispatched_at = unit.status_at
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="assign",
+        record_type="incident_incident",
+        record_id=str(incident.id),
+        division=incident.division,
+        detail={"unit_id": unit.id, "callsign": unit.callsign},
+    )
+    return incident
+
+
+def unit_progressed(
+    session: Session, *, actor: Actor, incident_id: int, status: UnitStatus
+) -> None:
+    """A committed unit went en route or arrived: the incident follows if it is behind."""
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        return
+    target = IncidentStatus(status.value)
+    if rules.incident_may(incident.status, target.value):
+        incident.status = target.value
+        if target == IncidentStatus.ON_SCENE and incident.arrived_at is None:
+            incident.arrived_at = utcnow()
+        session.flush()
+
+
+def set_incident_status(
+    session: Session, *, actor: Actor, incident_id: int, status: IncidentStatus
+) -> Incident:
+    """Move an incident along its status machine (a refused transition is a 409), audited."""
+    require(actor, "incidents.dispatch")
+    incident = visible_incident(session, actor=actor, incident_id=incident_id)
+    rules.check_incident(incident.status, status.value)
+    previous, now = incident.status, utcnow()
+    incident.status = status.value
+    if status == IncidentStatus.ON_SCENE and incident.arrived_at is None:
+        incident.arrived_at = now
+    elif status == IncidentStatus.CLEARED:
+        incident.cleared_at = now
+    elif status == IncidentStatus.CANCELLED:
+        incident.cancelled_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="incident_status",
+        record_type="incident_incident",
+        record_id=str(incident.id),
+        division=incident.division,
+        detail={"from": previous, "to": status.value},
+    )
+    return incident

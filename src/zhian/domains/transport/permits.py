@@ -1,0 +1,249 @@
+"""Transport permits with route corridors, and no-go zones: issuing, reading, and geometry.
+
+A permit belongs to its vehicle's division, and only a user whose jurisdiction holds the
+vehicle may issue or read it. No-go zones apply to every vehicle that enters them, whatever
+its division. Prepared polygons are cached in memory, keyed by the row's id and
+``updated_at``, so a changed permit or zone is rebuilt on its next use.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zhian.core import scope as scoping
+from zhian.core.audit import service as audit
+from zhian.core.errors import InvalidInput, NotFound
+from zhian.core.identity.roles import require
+from zhian.core.pagination import Page, paginate
+from zhian.core.scope import Actor
+from zhian.core.time import as_utc
+from zhian.domains.transport import corridor as geo
+from zhian.domains.transport.choices import PermitStatus
+from zhian.domains.transport.models import NoGoZone, Permit, Vehicle
+from zhian.domains.transport.permit_schemas import PermitCreate, PermitOut, ZoneCreate, ZoneOut
+
+_corridors: dict[int, tuple[datetime, Any, tuple[float, float]]] = {}
+_zones: tuple[tuple[Any, ...], list[tuple[int, str | None, Any]]] | None = None
+
+
+def corridor_of(permit: Permit) -> tuple[Any, tuple[float, float]]:
+    """The prepared WGS-84 corridor polygon of a permit and its destination (last vertex)."""
+    cached = _corridors.get(permit.id)
+    if cached is not None and cached[0] == permit.updated_at:
+        return cached[1], cached[2]
+    line = geo.load(permit.corridor)
+    poly = geo.prepared(geo.buffer_corridor(line, permit.corridor_width_m))
+    end = line.coords[-1]
+    _corridors[permit.id] = (permit.updated_at, poly, (end[0], end[1]))
+    return poly, (end[0], end[1])
+
+
+def forget_corridor(permit_id: int) -> None:
+    """Drop a permit's cached corridor (it was closed or changed)."""
+    _corridors.pop(permit_id, None)
+
+
+def zones(session: Session) -> list[tuple[int, str | None, Any]]:
+    """Every no-go zone as (id, restricted hours, prepared polygon), rebuilt on change."""
+    global _zones
+    key = tuple(
+        session.execute(
+            select(func.count(NoGoZone.id), func.max(NoGoZone.id), func.max(NoGoZone.updated_at))
+        ).one()
+    )
+    if _zones is None or _zones[0] != key:
+        rows = session.execute(
+            select(NoGoZone.id, NoGoZone.restricted_hours, NoGoZone.area).order_by(NoGoZone.id)
+        ).all()
+        _zones = (key, [(i, hours, geo.prepared(geo.load(area))) for i, hours, area in rows])
+    return _zones[1]
+
+
+def active_permit(session: Session, vehicle_id: int, at: datetime) -> Permit | None:
+    """The vehicle's active permit valid at ``at`` (the newest if several)."""
+    return session.scalar(
+        select(Permit)
+        .where(
+            Permit.vehicle_id == vehicle_id,
+            Permit.status == PermitStatus.ACTIVE,
+            Permit.valid_from <= at,
+            Permit.valid_until > at,
+        )
+        .order_by(Permit.id.desc())
+        .limit(1)
+    )
+
+
+# --- permits --------------------------------------------------------------------------------
+
+
+def issue_permit(session: Session, *, actor: Actor, data: PermitCreate) -> Permit:
+    """Issue a permit for a vehicle of the actor's jurisdiction, its corridor checked."""
+    require(actor, "transport.manage")
+    vehicle = session.get(Vehicle, data.vehicle_id)
+    if vehicle is None or not scoping.can_see(actor, vehicle.division):
+        raise InvalidInput(f"车辆不存在：{data.vehicle_id}", field="vehicle_id")
+    if vehicle.is_police_unit:
+        raise InvalidInput("警用车辆不办理危险货物运输许可", field="vehicle_id")
+    classes = [c for c in vehicle.hazard_classes.split(",") if c]
+    if data.hazard_class not in classes:
+        raise InvalidInput(f"该车辆未获准运输第 {data.hazard_class} 类", field="hazard_class")
+    if as_utc(data.valid_from) >= as_utc(data.valid_until):
+        raise InvalidInput("有效期起始须早于截止", field="valid_until")
+    if (data.corridor is None) == (data.corridor_gpx is None):
+        raise InvalidInput("须提供 corridor（GeoJSON）或 corridor_gpx 之一", field="corridor")
+    if data.corridor is not None:
+        line = geo.parse_geojson_line(data.corridor, "corridor")
+    else:
+        line = geo.parse_gpx_line(data.corridor_gpx or "", "corridor_gpx")
+    geo.buffer_corridor(line, data.corridor_width_m)  # refuses a width it cannot buffer
+    permit = Permit(
+        vehicle_id=vehicle.id,
+        un_number=data.un_number,
+        hazard_class=data.hazard_class,
+        quantity=data.quantity,
+        unit=data.unit,
+        origin=data.origin,
+        destination=data.destination,
+        valid_from=as_utc(data.valid_from),
+        valid_until=as_utc(data.valid_until),
+        corridor=geo.line_json(line),
+        corridor_width_m=data.corridor_width_m,
+        status=PermitStatus.ACTIVE,
+        division=vehicle.division,
+        hazmat_shipment_ref=data.hazmat_shipment_ref,
+        inside_count=0,
+    )
+    session.add(permit)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type="transport_permit",
+        record_id=str(permit.id),
+        division=permit.division,
+        detail={"vehicle_id": vehicle.id, "un_number": permit.un_number},
+    )
+    return permit
+
+
+def permit_out(permit: Permit) -> PermitOut:
+    """The public shape of a permit."""
+    return PermitOut(
+        id=permit.id,
+        vehicle_id=permit.vehicle_id,
+        un_number=permit.un_number,
+        hazard_class=permit.hazard_class,
+        quantity=permit.quantity,
+        unit=permit.unit,
+        origin=permit.origin,
+        destination=permit.destination,
+        valid_from=permit.valid_from,
+        valid_until=permit.valid_until,
+        corridor=json.loads(permit.corridor),
+        corridor_width_m=permit.corridor_width_m,
+        status=permit.status,
+        division=permit.division,
+        hazmat_shipment_ref=permit.hazmat_shipment_ref,
+        closed_at=permit.closed_at,
+        created_at=permit.created_at,
+    )
+
+
+def list_permits(
+    session: Session,
+    *,
+    actor: Actor,
+    status: str | None = None,
+    vehicle_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Permit]:
+    """Permits of the actor's jurisdiction, newest first."""
+    require(actor, "transport.read")
+    stmt = select(Permit).where(scoping.scope_clause(actor, Permit.division))
+    if status is not None:
+        if status not in PermitStatus.__members__.values():
+            raise InvalidInput(f"未知状态：{status}", field="status")
+        stmt = stmt.where(Permit.status == status)
+    if vehicle_id is not None:
+        stmt = stmt.where(Permit.vehicle_id == vehicle_id)
+    return paginate(session, stmt.order_by(Permit.id.desc()), page, per_page)
+
+
+def get_permit(session: Session, *, actor: Actor, permit_id: int) -> Permit:
+    """One permit of the actor's jurisdiction; another's is not found (and audited)."""
+    require(actor, "transport.read")
+    permit = session.get(Permit, permit_id)
+    if permit is None:
+        raise NotFound(f"运输许可不存在：{permit_id}")
+    if not scoping.can_see(actor, permit.division):
+        audit.deny(
+            actor,
+            record_type="transport_permit",
+            record_id=str(permit_id),
+            division=permit.division,
+        )
+    return permit
+
+
+# --- no-go zones ----------------------------------------------------------------------------
+
+
+def create_zone(session: Session, *, actor: Actor, data: ZoneCreate) -> NoGoZone:
+    """Draw a no-go zone inside the actor's jurisdiction."""
+    require(actor, "transport.manage")
+    if not scoping.can_see(actor, data.division):
+        raise InvalidInput("只能在本人管辖范围内登记", field="division")
+    from zhian.domains.places import service as places
+
+    if places.find_division(session, data.division) is None:
+        raise InvalidInput(f"行政区划代码不存在：{data.division}", field="division")
+    poly = geo.parse_geojson_polygon(data.area, "area")
+    zone = NoGoZone(
+        name=data.name,
+        kind=data.kind.value,
+        area=geo.polygon_json(poly),
+        restricted_hours=data.restricted_hours,
+        division=data.division,
+    )
+    session.add(zone)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type="transport_no_go_zone",
+        record_id=str(zone.id),
+        division=zone.division,
+        detail={"name": zone.name, "kind": zone.kind},
+    )
+    return zone
+
+
+def zone_out(zone: NoGoZone) -> ZoneOut:
+    """The public shape of a no-go zone."""
+    return ZoneOut(
+        id=zone.id,
+        name=zone.name,
+        kind=zone.kind,
+        area=json.loads(zone.area),
+        restricted_hours=zone.restricted_hours,
+        division=zone.division,
+        created_at=zone.created_at,
+    )
+
+
+def list_zones(
+    session: Session, *, actor: Actor, page: int = 1, per_page: int = 50
+) -> Page[NoGoZone]:
+    """No-go zones of the actor's jurisdiction."""
+    require(actor, "transport.read")
+    stmt = select(NoGoZone).where(scoping.scope_clause(actor, NoGoZone.division))
+    return paginate(session, stmt.order_by(NoGoZone.id), page, per_page)

@@ -21,6 +21,7 @@ from zhian.core.audit import service as audit
 from zhian.core.errors import Conflict, InvalidInput, NotFound
 from zhian.core.identity.roles import allowed, require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
 from zhian.domains.incidents import dispatch, rules, units
@@ -177,15 +178,9 @@ def visible_incident(session: Session, *, actor: Actor, incident_id: int) -> Inc
     """The incident if the actor may see it; another jurisdiction's is not found (audited)."""
     require(actor, "incidents.read")
     incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"警情不存在：{incident_id}")
-    if not scoping.can_see(actor, incident.division):
-        audit.deny(
-            actor,
-            record_type="incident_incident",
-            record_id=str(incident_id),
-            division=incident.division,
-        )
+    incident = visible_or_404(
+        actor, incident, record_type="incident_incident", record_id=incident_id, label="警情"
+    )
     return incident
 
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
-from zhian.core.errors import InvalidInput, NotFound
+from zhian.core.errors import InvalidInput
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc
 from zhian.domains.transport import corridor as geo
@@ -181,15 +182,9 @@ def get_permit(session: Session, *, actor: Actor, permit_id: int) -> Permit:
     """One permit of the actor's jurisdiction; another's is not found (and audited)."""
     require(actor, "transport.read")
     permit = session.get(Permit, permit_id)
-    if permit is None:
-        raise NotFound(f"运输许可不存在：{permit_id}")
-    if not scoping.can_see(actor, permit.division):
-        audit.deny(
-            actor,
-            record_type="transport_permit",
-            record_id=str(permit_id),
-            division=permit.division,
-        )
+    permit = visible_or_404(
+        actor, permit, record_type="transport_permit", record_id=permit_id, label="运输许可"
+    )
     return permit
 
 

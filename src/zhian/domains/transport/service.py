@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
-from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
 from zhian.domains.transport.models import Carrier, Position, Vehicle
@@ -87,15 +88,9 @@ def get_carrier(session: Session, *, actor: Actor, carrier_id: int) -> Carrier:
     """One carrier of the actor's jurisdiction; another's is not found (and audited)."""
     require(actor, "transport.read")
     carrier = session.get(Carrier, carrier_id)
-    if carrier is None:
-        raise NotFound(f"运输企业不存在：{carrier_id}")
-    if not scoping.can_see(actor, carrier.division):
-        audit.deny(
-            actor,
-            record_type="transport_carrier",
-            record_id=str(carrier_id),
-            division=carrier.division,
-        )
+    carrier = visible_or_404(
+        actor, carrier, record_type="transport_carrier", record_id=carrier_id, label="运输企业"
+    )
     return carrier
 
 
@@ -203,15 +198,9 @@ def visible_vehicle(session: Session, *, actor: Actor, vehicle_id: int) -> Vehic
     """The vehicle if the actor may see it; another jurisdiction's is not found (and audited)."""
     require(actor, "transport.read")
     vehicle = session.get(Vehicle, vehicle_id)
-    if vehicle is None:
-        raise NotFound(f"车辆不存在：{vehicle_id}")
-    if not scoping.can_see(actor, vehicle.division):
-        audit.deny(
-            actor,
-            record_type="transport_vehicle",
-            record_id=str(vehicle_id),
-            division=vehicle.division,
-        )
+    vehicle = visible_or_404(
+        actor, vehicle, record_type="transport_vehicle", record_id=vehicle_id, label="车辆"
+    )
     return vehicle
 
 

@@ -195,3 +195,43 @@ def test_batched_indexes_agree_with_point_tests() -> None:
     )
     pos, ids = zones.hits(lon, lat)
     assert list(zip(pos.tolist(), ids.tolist(), strict=True)) == [(3, 3)]
+
+
+def test_batched_indexes_equal_per_point_tests_on_random_points() -> None:
+    rng = np.random.default_rng(17)
+    corridors = {
+        100 + k: geo.buffer_corridor(
+            geo.parse_geojson_line(
+                {
+                    "type": "LineString",
+                    "coordinates": [
+                        list(at_m(float(x), float(y)))
+                        for x, y in rng.uniform(-5_000, 5_000, (int(rng.integers(2, 8)), 2))
+                    ],
+                }
+            ),
+            float(rng.uniform(50, 800)),
+        )
+        for k in range(12)
+    }
+    zones = {
+        k: geo.parse_geojson_polygon(square_geojson(*rng.uniform(-5_000, 5_000, 2), 400 + 50 * k))
+        for k in range(1, 10)
+    }
+    xy = [at_m(float(x), float(y)) for x, y in rng.uniform(-6_000, 6_000, (2_000, 2))]
+    lon = np.array([p[0] for p in xy])
+    lat = np.array([p[1] for p in xy])
+    pids = rng.choice(np.array(sorted(corridors), dtype=np.int64), len(xy))
+
+    got = cr.CorridorIndex(corridors).inside(pids, lon, lat)
+    points = [shapely.Point(p) for p in xy]
+    want = [corridors[int(pid)].intersects(p) for pid, p in zip(pids, points, strict=True)]
+    assert got.tolist() == want
+    assert 0 < sum(want) < len(want)
+
+    pos, ids = cr.ZoneIndex(zones).hits(lon, lat)
+    want_hits = sorted(
+        (i, zid) for i, p in enumerate(points) for zid, g in zones.items() if g.intersects(p)
+    )
+    assert sorted(zip(pos.tolist(), ids.tolist(), strict=True)) == want_hits
+    assert want_hits

@@ -42,6 +42,8 @@ class Unit(Base):
     """A police patrol unit: a car, a motorcycle, a foot patrol or community police."""
 
     __tablename__ = "incident_unit"
+    # The dispatch unit index's change stamp reads max(updated_at) on every recommendation.
+    __table_args__ = (Index("ix_incident_unit_updated_at", "updated_at"),)
 
     callsign: Mapped[str] = mapped_column(unique=True)
     kind: Mapped[str] = mapped_column()

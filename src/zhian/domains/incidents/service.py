@@ -24,14 +24,14 @@ from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
-from zhian.domains.incidents import dispatch, rules, units
+from zhian.domains.incidents import dispatch, rules, unit_index, units
 from zhian.domains.incidents.choices import (
     DEFAULT_PRIORITY,
     IncidentStatus,
     IncidentType,
     UnitStatus,
 )
-from zhian.domains.incidents.models import Incident, Unit
+from zhian.domains.incidents.models import Incident
 from zhian.domains.incidents.schemas import IncidentCreate, IncidentOut, Recommendation
 
 DUPLICATE_RADIUS_M = 300.0
@@ -230,28 +230,18 @@ def recommend(
     """Available, positioned units the actor may see, fastest first, with the capabilities."""
     require(actor, "incidents.dispatch")
     incident = visible_incident(session, actor=actor, incident_id=incident_id)
-    rows = session.execute(
-        select(Unit.id, Unit.lon, Unit.lat, Unit.kind, Unit.capabilities, Unit.callsign)
-        .where(
-            Unit.status == UnitStatus.AVAILABLE.value,
-            Unit.lon.is_not(None),
-            Unit.lat.is_not(None),
-            scoping.scope_clause(actor, Unit.division),
-        )
-        .order_by(Unit.id)
-    ).all()
-    needed = set(requires)
-    fit = [r for r in rows if needed <= set(r[4].split(","))] if needed else rows
-    fleet = dispatch.Fleet.of([(r[0], r[1] or 0.0, r[2] or 0.0, r[3]) for r in fit])
+    units_now = unit_index.index(session)
+    at = units_now.candidates(actor, frozenset(requires))
+    fleet = units_now.fleet(at)
     ranked = dispatch.rank(incident.lon, incident.lat, fleet, estimator=estimator, limit=limit)
     out = []
     for uid, dist, eta in ranked:
-        row = fit[int(np.searchsorted(fleet.ids, uid))]  # fit is in id order
+        i = int(at[int(np.searchsorted(fleet.ids, uid))])  # the fleet is in id order
         out.append(
             Recommendation(
                 unit_id=uid,
-                callsign=row[5],
-                kind=row[3],
+                callsign=units_now.callsigns[i],
+                kind=units_now.kinds[i],
                 distance_m=round(dist, 1),
                 eta_s=round(eta, 1),
             )

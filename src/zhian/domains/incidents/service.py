@@ -177,11 +177,13 @@ def create_incident(
 def visible_incident(session: Session, *, actor: Actor, incident_id: int) -> Incident:
     """The incident if the actor may see it; another jurisdiction's is not found (audited)."""
     require(actor, "incidents.read")
-    incident = session.get(Incident, incident_id)
-    incident = visible_or_404(
-        actor, incident, record_type="incident_incident", record_id=incident_id, label="警情"
+    return visible_or_404(
+        actor,
+        session.get(Incident, incident_id),
+        record_type="incident_incident",
+        record_id=incident_id,
+        label="警情",
     )
-    return incident
 
 
 def get_incident(session: Session, *, actor: Actor, incident_id: int) -> tuple[Incident, bool]:

@@ -10,8 +10,9 @@
 - Arrival: a fix within ``arrival_m`` metres of the destination (the corridor's last
   vertex) closes the permit.
 
-``CorridorIndex`` and ``ZoneIndex`` test many positions at once with ``shapely.contains_xy``
-on prepared polygons; the service uses the same code for one fix.
+``CorridorIndex`` and ``ZoneIndex`` test many positions at once on prepared polygons (a point
+on the edge counts as inside). The consumer's path for one fix (``corridor_tracking.apply``)
+does not use them yet: it tests the permit's polygon and an array of all zones per fix.
 """
 
 from __future__ import annotations

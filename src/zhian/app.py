@@ -23,7 +23,9 @@ from zhian.core.bus.factory import make_bus
 from zhian.core.db import check_durability, make_engine, make_sessionmaker
 from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
+from zhian.core.periodic import Periodic
 from zhian.core.settings import Settings, load_settings
+from zhian.core.time import utcnow
 from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
@@ -34,8 +36,8 @@ from zhian.domains.places.registry import plates_api, quality_api
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
+from zhian.domains.transport import signal as transport_signal
 from zhian.domains.transport.directory import DbDirectory
-from zhian.domains.transport.rules import AlertRules
 from zhian.gateways.jt808.server import Jt808Server
 from zhian.web import errors, pages
 from zhian.web.middleware import SecurityHeadersMiddleware, TransactionMiddleware
@@ -63,8 +65,14 @@ def create_app(
         check_durability(engine)
         session_factory = make_sessionmaker(engine)
     the_bus = bus or make_bus(settings.bus)
-    rules = AlertRules(settings.transport_speed_limit_kmh, settings.transport_calm_positions)
+    rules = transport_consumers.alert_rules(settings)
     factory = session_factory
+    periodic = Periodic()
+    periodic.add(
+        "transport.signal",
+        transport_signal.SIGNAL_CHECK_S,
+        lambda: transport_signal.run_check(factory, now=utcnow(), rules=rules),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,8 +83,10 @@ def create_app(
             if jt808_port is not None:
                 gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
             app.state.jt808 = gateway
+            periodic.start()
             yield
         finally:
+            await periodic.stop()
             if gateway is not None:
                 await gateway.close()
             app.state.jt808 = None

@@ -36,6 +36,26 @@ class Settings(BaseSettings):
         description="Overspeed alert: consecutive fixes at or under the limit that end it.",
     )
 
+    transport_night_hours: str = Field(
+        default="22:00-06:00",
+        description='Night restriction for vehicles on a permitted trip, "HH:MM-HH:MM" '
+        "Asia/Shanghai; empty: none.",
+    )
+    transport_driving_limit_hours: float = Field(
+        default=4.0, gt=0, description="Fatigue alert: continuous driving longer than this."
+    )
+    transport_rest_minutes: float = Field(
+        default=20.0, gt=0, description="Fatigue: a halt this long is a rest."
+    )
+    transport_stop_minutes: float = Field(
+        default=15.0,
+        gt=0,
+        description="Unscheduled stop: halted this long away from the approved stops.",
+    )
+    transport_signal_loss_minutes: float = Field(
+        default=10.0, gt=0, description="Signal loss: no fix this long during a permitted trip."
+    )
+
     @property
     def totp_role_set(self) -> frozenset[str]:
         """The roles for which a second factor is mandatory."""

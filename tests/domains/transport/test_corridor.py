@@ -12,7 +12,7 @@ from tests.domains.transport.corridor_builders import at_m, line_geojson, square
 from zhian.core.errors import InvalidInput
 from zhian.domains.transport import corridor as geo
 from zhian.domains.transport import corridor_rules as cr
-from zhian.domains.transport.rules import Step
+from zhian.domains.transport.rules import SHANGHAI, Step
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -168,7 +168,7 @@ def test_zone_episode_hysteresis() -> None:
 )
 def test_restricted_hours_in_shanghai_time(spec: str | None, local: str, expected: bool) -> None:
     hour, minute = map(int, local.split(":"))
-    at = datetime(2026, 11, 1, hour, minute, tzinfo=cr.SHANGHAI).astimezone(UTC)
+    at = datetime(2026, 11, 1, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
     assert cr.in_hours(spec, at) is expected
 
 

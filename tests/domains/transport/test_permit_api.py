@@ -73,6 +73,8 @@ def test_issue_and_read_a_permit(world: tuple[App, dict[str, Any], int]) -> None
         ({"valid_until": "2026-10-01T00:00:00Z"}, "valid_until"),
         ({"valid_from": "2026-10-01T00:00:00"}, "valid_from"),
         ({"vehicle_id": 999_999}, "vehicle_id"),
+        ({"approved_stops": [{"name": "服务区", "lon": 200.0, "lat": 34.5}]}, "lon"),
+        ({"waypoints": [{"name": " ", "lon": 109.5, "lat": 34.5}]}, "name"),
     ],
 )
 def test_bad_permit_input_names_the_field(
@@ -83,6 +85,24 @@ def test_bad_permit_input_names_the_field(
     resp = app.client.post(PERMITS, json={**body, **change}, headers=headers)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"][0]["loc"][-1] == field
+
+
+def test_waypoints_and_approved_stops_round_trip(
+    world: tuple[App, dict[str, Any], int],
+) -> None:
+    app, body, _ = world
+    headers = app.headers(app.token("lw_reg", role="regulator", division=HOME))
+    stops = [{"name": "渭南服务区", "lon": 109.52, "lat": 34.5}]
+    points = [{"name": "G30 渭南东收费站", "lon": 109.55, "lat": 34.5}]
+    resp = app.client.post(
+        PERMITS, json={**body, "approved_stops": stops, "waypoints": points}, headers=headers
+    )
+    assert resp.status_code == 201, resp.text
+    out = resp.json()
+    assert out["approved_stops"] == stops and out["waypoints"] == points
+    assert app.client.get(f"{PERMITS}/{out['id']}", headers=headers).json() == out
+    plain = app.client.post(PERMITS, json=body, headers=headers).json()
+    assert plain["approved_stops"] == [] and plain["waypoints"] == []
 
 
 def test_another_countys_vehicle_gets_no_permit(world: tuple[App, dict[str, Any], int]) -> None:

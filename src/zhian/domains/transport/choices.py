@@ -60,6 +60,10 @@ class AlertKind(StrEnum):
     OVERSPEED = "overspeed"
     CORRIDOR_DEVIATION = "corridor_deviation"
     NO_GO_ZONE = "no_go_zone"
+    FATIGUE = "fatigue"
+    UNSCHEDULED_STOP = "unscheduled_stop"
+    NIGHT_DRIVING = "night_driving"
+    SIGNAL_LOSS = "signal_loss"
 
 
 ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
@@ -67,6 +71,10 @@ ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
     AlertKind.OVERSPEED: ("超速", "overspeed"),
     AlertKind.CORRIDOR_DEVIATION: ("偏离路线", "corridor deviation"),
     AlertKind.NO_GO_ZONE: ("驶入禁行区", "no-go zone entry"),
+    AlertKind.FATIGUE: ("疲劳驾驶", "fatigue driving"),
+    AlertKind.UNSCHEDULED_STOP: ("异常停车", "unscheduled stop"),
+    AlertKind.NIGHT_DRIVING: ("夜间禁行时段行驶", "driving in night hours"),
+    AlertKind.SIGNAL_LOSS: ("信号中断", "signal lost"),
 }
 
 

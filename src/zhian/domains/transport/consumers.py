@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus import Bus, Effect, Event, Subscription, idempotent
+from zhian.core.settings import Settings
 from zhian.domains.transport import tracking
 from zhian.domains.transport.rules import AlertRules
 from zhian.domains.transport.schemas import PositionReport
@@ -21,6 +22,19 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "jt808.position"
 CONSUMER = "transport-positions"
+
+
+def alert_rules(settings: Settings) -> AlertRules:
+    """The monitoring rules' thresholds as the operator configured them."""
+    return AlertRules(
+        speed_limit_kmh=settings.transport_speed_limit_kmh,
+        calm_positions=settings.transport_calm_positions,
+        night_hours=settings.transport_night_hours.strip() or None,
+        driving_limit_s=settings.transport_driving_limit_hours * 3600.0,
+        rest_s=settings.transport_rest_minutes * 60.0,
+        stop_s=settings.transport_stop_minutes * 60.0,
+        signal_loss_s=settings.transport_signal_loss_minutes * 60.0,
+    )
 
 
 def position_effect(rules: AlertRules) -> Effect:

@@ -12,16 +12,15 @@
 
 ``CorridorIndex`` and ``ZoneIndex`` test many positions at once on prepared polygons (a point
 on the edge counts as inside). The consumer's path for one fix (``corridor_tracking.apply``)
-does not use them yet: it tests the permit's polygon and an array of all zones per fix.
+queries the cached ``ZoneIndex`` with that one point and tests the permit's own prepared
+corridor; ``CorridorIndex`` serves batch checks (the bench, and checking many stored fixes).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
@@ -31,10 +30,20 @@ from zhian.domains.transport.rules import (
     DEFAULT_DEVIATION_SECONDS,
     DEFAULT_INSIDE_POSITIONS,
     Step,
+    held_step,
+    in_hours,
+    parse_hours,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+__all__ = [
+    "CorridorIndex",
+    "DeviationState",
+    "ZoneIndex",
+    "deviation_step",
+    "in_hours",
+    "parse_hours",
+    "zone_step",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,35 +85,9 @@ def zone_step(
     *, active: bool, calm_count: int, inside: bool, inside_positions: int
 ) -> tuple[Step, int]:
     """The no-go rule for one fix (``inside``: in the zone during its hours)."""
-    if inside:
-        return (Step.CONTINUE if active else Step.OPEN), 0
-    if not active:
-        return Step.NONE, 0
-    calm = calm_count + 1
-    return (Step.END if calm >= inside_positions else Step.CALMING), calm
-
-
-def parse_hours(spec: str) -> tuple[time, time]:
-    """``"HH:MM-HH:MM"`` as start and end times; ValueError if malformed or empty."""
-    m = HOURS.fullmatch(spec.strip())
-    if m is None:
-        raise ValueError("restricted hours must look like 07:00-09:00")
-    start = time(int(m[1]), int(m[2]))
-    end = time(int(m[3]), int(m[4]))
-    if start == end:
-        raise ValueError("restricted hours must not start and end at the same time")
-    return start, end
-
-
-def in_hours(spec: str | None, at: datetime) -> bool:
-    """Whether ``at`` (aware) falls in the Asia/Shanghai hours (start inclusive); None: always."""
-    if spec is None:
-        return True
-    start, end = parse_hours(spec)
-    local = at.astimezone(SHANGHAI).time()
-    if start < end:
-        return start <= local < end
-    return local >= start or local < end  # wraps midnight, e.g. 22:00-06:00
+    return held_step(
+        active=active, calm_count=calm_count, holds=inside, calm_positions=inside_positions
+    )
 
 
 class CorridorIndex:
@@ -127,8 +110,10 @@ class CorridorIndex:
 class ZoneIndex:
     """Prepared no-go polygons with an STR tree, tested many positions at a time."""
 
-    def __init__(self, zones: dict[int, Any]) -> None:
+    def __init__(self, zones: dict[int, Any], hours: dict[int, str | None] | None = None) -> None:
         self.ids = np.array(sorted(zones), dtype=np.int64)
+        # Restricted hours by zone id ("HH:MM-HH:MM"); a zone without any is always closed.
+        self.hours: dict[int, str | None] = hours or dict.fromkeys(zones)
         self.geoms = np.array([zones[i] for i in self.ids.tolist()], dtype=object)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)

@@ -1,8 +1,10 @@
 """Applying the corridor, no-go and arrival rules to one stored fix, in its transaction.
 
 ``tracking.record_position`` calls ``apply`` for each fix newer than the vehicle's newest,
-for dangerous-goods vehicles only. The deviation episode's state lives on the permit; a
-no-go episode's on its alert (``calm_count``), as overspeed's does.
+for dangerous-goods vehicles only, with the permit active at the fix's time (if any). The
+no-go zones are tested through the cached ``ZoneIndex`` (an STR tree over prepared
+polygons), so a fix costs a tree query, not a test against every zone. The deviation
+episode's state lives on the permit; a no-go episode's on its alert (``calm_count``).
 """
 
 from __future__ import annotations
@@ -11,72 +13,44 @@ from datetime import datetime
 
 import numpy as np
 import shapely
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhian.core.audit import service as audit
 from zhian.core.scope import SYSTEM
 from zhian.domains.transport import corridor as geo
 from zhian.domains.transport import corridor_rules as cr
-from zhian.domains.transport import permits
+from zhian.domains.transport import episodes, permits
 from zhian.domains.transport import rules as r
-from zhian.domains.transport.choices import AlertKind, AlertStatus, PermitStatus
+from zhian.domains.transport.choices import AlertKind, PermitStatus
 from zhian.domains.transport.models import Alert, Permit, Position, Vehicle
 
 
-def _new_alert(
+def apply(
     session: Session,
     vehicle: Vehicle,
-    kind: AlertKind,
-    at: datetime,
+    pos: Position,
+    rules: r.AlertRules,
+    permit: Permit | None,
     *,
-    permit_id: int | None = None,
-    zone_id: int | None = None,
-) -> Alert:
-    alert = Alert(
-        vehicle_id=vehicle.id,
-        kind=kind,
-        status=AlertStatus.OPEN,
-        division=vehicle.division,
-        opened_at=at,
-        last_seen_at=at,
-        active=True,
-        calm_count=0,
-        permit_id=permit_id,
-        zone_id=zone_id,
-    )
-    session.add(alert)
-    return alert
-
-
-def _active_alerts(session: Session, vehicle_id: int, kind: AlertKind) -> list[Alert]:
-    return list(
-        session.scalars(
-            select(Alert).where(
-                Alert.vehicle_id == vehicle_id, Alert.kind == kind, Alert.active.is_(True)
-            )
-        )
-    )
-
-
-def apply(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules) -> None:
+    running: episodes.Running,
+) -> None:
     """Apply the permit rules (arrival, deviation) and the no-go rule to one fix."""
-    permit = permits.active_permit(session, vehicle.id, pos.located_at)
     if permit is not None:
-        _permit_rules(session, vehicle, permit, pos, rules)
-    _zone_rules(session, vehicle, pos, rules)
+        _permit_rules(session, vehicle, permit, pos, rules, running)
+    _zone_rules(session, vehicle, pos, rules, running)
 
 
 def _permit_rules(
-    session: Session, vehicle: Vehicle, permit: Permit, pos: Position, rules: r.AlertRules
+    session: Session,
+    vehicle: Vehicle,
+    permit: Permit,
+    pos: Position,
+    rules: r.AlertRules,
+    running: episodes.Running,
 ) -> None:
     at = pos.located_at
     poly, destination = permits.corridor_of(permit)
-    deviation = [
-        a
-        for a in _active_alerts(session, vehicle.id, AlertKind.CORRIDOR_DEVIATION)
-        if a.permit_id == permit.id
-    ]
+    deviation = [a for a in running.all(AlertKind.CORRIDOR_DEVIATION) if a.permit_id == permit.id]
     if geo.distance_m((pos.lon, pos.lat), destination) <= rules.arrival_m:
         _arrive(session, permit, deviation, at)
         return
@@ -92,14 +66,16 @@ def _permit_rules(
     )
     permit.outside_since, permit.inside_count = state.outside_since, state.inside_count
     if step is r.Step.OPEN:
-        opened = state.outside_since or at
-        _new_alert(session, vehicle, AlertKind.CORRIDOR_DEVIATION, opened, permit_id=permit.id)
-    elif alert is not None and step is r.Step.CONTINUE:
-        alert.last_seen_at, alert.calm_count = at, 0
-    elif alert is not None and step is r.Step.CALMING:
-        alert.calm_count = state.inside_count
-    elif alert is not None and step is r.Step.END:
-        alert.active, alert.ended_at = False, at
+        episodes.open_alert(
+            session,
+            vehicle,
+            AlertKind.CORRIDOR_DEVIATION,
+            state.outside_since or at,
+            point=(pos.lon, pos.lat),
+            permit_id=permit.id,
+        )
+    else:
+        episodes.follow(alert, step, at=at, calm=state.inside_count)
 
 
 def _arrive(session: Session, permit: Permit, deviation: list[Alert], at: datetime) -> None:
@@ -120,20 +96,19 @@ def _arrive(session: Session, permit: Permit, deviation: list[Alert], at: dateti
     )
 
 
-def _zone_rules(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules) -> None:
+def _zone_rules(
+    session: Session,
+    vehicle: Vehicle,
+    pos: Position,
+    rules: r.AlertRules,
+    running: episodes.Running,
+) -> None:
     at = pos.located_at
-    zones = permits.zones(session)
-    hit: set[int] = set()
-    if zones:
-        geoms = np.array([g for _, _, g in zones], dtype=object)
-        inside = shapely.intersects_xy(geoms, pos.lon, pos.lat)
-        hit = {
-            zone_id
-            for (zone_id, hours, _), yes in zip(zones, inside, strict=True)
-            if yes and cr.in_hours(hours, at)
-        }
-    active = {a.zone_id: a for a in _active_alerts(session, vehicle.id, AlertKind.NO_GO_ZONE)}
-    for zone_id in hit | {z for z in active if z is not None}:
+    index = permits.zones(session)
+    _, zone_ids = index.hits(np.array([pos.lon]), np.array([pos.lat]))
+    hit = {int(z) for z in zone_ids if cr.in_hours(index.hours[int(z)], at)}
+    active = {a.zone_id: a for a in running.all(AlertKind.NO_GO_ZONE)}
+    for zone_id in sorted(hit | {z for z in active if z is not None}):
         alert = active.get(zone_id)
         step, calm = cr.zone_step(
             active=alert is not None,
@@ -142,10 +117,13 @@ def _zone_rules(session: Session, vehicle: Vehicle, pos: Position, rules: r.Aler
             inside_positions=rules.inside_positions,
         )
         if step is r.Step.OPEN:
-            _new_alert(session, vehicle, AlertKind.NO_GO_ZONE, at, zone_id=zone_id)
-        elif alert is not None and step is r.Step.CONTINUE:
-            alert.last_seen_at, alert.calm_count = at, 0
-        elif alert is not None and step is r.Step.CALMING:
-            alert.calm_count = calm
-        elif alert is not None and step is r.Step.END:
-            alert.calm_count, alert.active, alert.ended_at = calm, False, at
+            episodes.open_alert(
+                session,
+                vehicle,
+                AlertKind.NO_GO_ZONE,
+                at,
+                point=(pos.lon, pos.lat),
+                zone_id=zone_id,
+            )
+        else:
+            episodes.follow(alert, step, at=at, calm=calm)

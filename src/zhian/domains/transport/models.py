@@ -50,6 +50,14 @@ class Vehicle(Base):
     # The newest fix the alert rules have seen: older fixes (blind-area batches) are stored
     # for playback but do not move episodes back in time.
     last_position_at: Mapped[datetime | None] = mapped_column()
+    last_lon: Mapped[float | None] = mapped_column()
+    last_lat: Mapped[float | None] = mapped_column()
+    # Motion state of the fatigue and stop rules (motion_rules.Motion): the current stretch
+    # of continuous driving and the current halt.
+    stint_started_at: Mapped[datetime | None] = mapped_column()
+    halt_since: Mapped[datetime | None] = mapped_column()
+    halt_lon: Mapped[float | None] = mapped_column()
+    halt_lat: Mapped[float | None] = mapped_column()
 
     carrier: Mapped[Carrier | None] = relationship(lazy="raise")
 
@@ -101,6 +109,9 @@ class Alert(Base):
     # The permit (corridor deviation) or the no-go zone the episode is about.
     permit_id: Mapped[int | None] = mapped_column(ForeignKey("transport_permit.id"))
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("transport_no_go_zone.id"))
+    # Where the episode began (the map shows it there).
+    lon: Mapped[float | None] = mapped_column()
+    lat: Mapped[float | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by: Mapped[str | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(Text)
@@ -134,6 +145,10 @@ class Permit(Base):
     status: Mapped[str] = mapped_column(index=True)
     division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
     hazmat_shipment_ref: Mapped[str | None] = mapped_column()
+    # JSON lists of {"name", "lon", "lat"}: named points the route passes, and the places
+    # where the vehicle may halt (rest areas, the loading bay) without an unscheduled stop.
+    waypoints: Mapped[str] = mapped_column(Text, default="[]")
+    approved_stops: Mapped[str] = mapped_column(Text, default="[]")
     closed_at: Mapped[datetime | None] = mapped_column()
     outside_since: Mapped[datetime | None] = mapped_column()
     inside_count: Mapped[int] = mapped_column(default=0)

@@ -16,6 +16,17 @@ from zhian.domains.transport.schemas import DIVISION_PATTERN
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+MAX_NAMED_POINTS = 200
+
+
+class NamedPoint(BaseModel):
+    """A named place on a permit's trip (a waypoint or an approved stop), WGS-84."""
+
+    name: Text
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
 class PermitCreate(BaseModel):
     """A transport permit as a regulator issues it; exactly one of the corridor forms."""
 
@@ -38,6 +49,16 @@ class PermitCreate(BaseModel):
         description="Allowed distance from the centreline on EACH side, metres",
     )
     hazmat_shipment_ref: str | None = Field(default=None, max_length=64)
+    waypoints: list[NamedPoint] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_POINTS,
+        description="Named points the route passes (checkpoints, junctions), in order",
+    )
+    approved_stops: list[NamedPoint] = Field(
+        default_factory=list,
+        max_length=MAX_NAMED_POINTS,
+        description="Where the vehicle may halt (rest areas, loading bays) without an alert",
+    )
 
     @field_validator("un_number", mode="before")
     @classmethod
@@ -81,6 +102,8 @@ class PermitOut(BaseModel):
     status: str
     division: str
     hazmat_shipment_ref: str | None
+    waypoints: list[NamedPoint]
+    approved_stops: list[NamedPoint]
     closed_at: datetime | None
     created_at: datetime
 

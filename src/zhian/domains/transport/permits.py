@@ -25,23 +25,42 @@ from zhian.core.scope import Actor
 from zhian.core.time import as_utc
 from zhian.domains.transport import corridor as geo
 from zhian.domains.transport.choices import PermitStatus
+from zhian.domains.transport.corridor_rules import ZoneIndex
 from zhian.domains.transport.models import NoGoZone, Permit, Vehicle
-from zhian.domains.transport.permit_schemas import PermitCreate, PermitOut, ZoneCreate, ZoneOut
+from zhian.domains.transport.permit_schemas import (
+    NamedPoint,
+    PermitCreate,
+    PermitOut,
+    ZoneCreate,
+    ZoneOut,
+)
 
-_corridors: dict[int, tuple[datetime, Any, tuple[float, float]]] = {}
-_zones: tuple[tuple[Any, ...], list[tuple[int, str | None, Any]]] | None = None
+_corridors: dict[int, tuple[datetime, Any, tuple[float, float], list[tuple[float, float]]]] = {}
+_zones: tuple[tuple[Any, ...], ZoneIndex] | None = None
+
+
+def _trip(permit: Permit) -> tuple[Any, tuple[float, float], list[tuple[float, float]]]:
+    cached = _corridors.get(permit.id)
+    if cached is not None and cached[0] == permit.updated_at:
+        return cached[1], cached[2], cached[3]
+    line = geo.load(permit.corridor)
+    poly = geo.prepared(geo.buffer_corridor(line, permit.corridor_width_m))
+    start, end = line.coords[0], line.coords[-1]
+    stops = [(float(p["lon"]), float(p["lat"])) for p in json.loads(permit.approved_stops)]
+    halts = [(start[0], start[1]), (end[0], end[1]), *stops]
+    _corridors[permit.id] = (permit.updated_at, poly, (end[0], end[1]), halts)
+    return poly, (end[0], end[1]), halts
 
 
 def corridor_of(permit: Permit) -> tuple[Any, tuple[float, float]]:
     """The prepared WGS-84 corridor polygon of a permit and its destination (last vertex)."""
-    cached = _corridors.get(permit.id)
-    if cached is not None and cached[0] == permit.updated_at:
-        return cached[1], cached[2]
-    line = geo.load(permit.corridor)
-    poly = geo.prepared(geo.buffer_corridor(line, permit.corridor_width_m))
-    end = line.coords[-1]
-    _corridors[permit.id] = (permit.updated_at, poly, (end[0], end[1]))
-    return poly, (end[0], end[1])
+    poly, end, _ = _trip(permit)
+    return poly, end
+
+
+def allowed_halts(permit: Permit) -> list[tuple[float, float]]:
+    """Where the permit's vehicle may halt: the route's two ends and its approved stops."""
+    return _trip(permit)[2]
 
 
 def forget_corridor(permit_id: int) -> None:
@@ -49,8 +68,12 @@ def forget_corridor(permit_id: int) -> None:
     _corridors.pop(permit_id, None)
 
 
-def zones(session: Session) -> list[tuple[int, str | None, Any]]:
-    """Every no-go zone as (id, restricted hours, prepared polygon), rebuilt on change."""
+def _points_json(points: list[NamedPoint]) -> str:
+    return json.dumps([p.model_dump() for p in points], ensure_ascii=False)
+
+
+def zones(session: Session) -> ZoneIndex:
+    """Every no-go zone in a prepared spatial index (with its hours), rebuilt on change."""
     global _zones
     key = tuple(
         session.execute(
@@ -61,7 +84,10 @@ def zones(session: Session) -> list[tuple[int, str | None, Any]]:
         rows = session.execute(
             select(NoGoZone.id, NoGoZone.restricted_hours, NoGoZone.area).order_by(NoGoZone.id)
         ).all()
-        _zones = (key, [(i, hours, geo.prepared(geo.load(area))) for i, hours, area in rows])
+        index = ZoneIndex(
+            {i: geo.load(area) for i, _, area in rows}, {i: hours for i, hours, _ in rows}
+        )
+        _zones = (key, index)
     return _zones[1]
 
 
@@ -118,6 +144,8 @@ def issue_permit(session: Session, *, actor: Actor, data: PermitCreate) -> Permi
         status=PermitStatus.ACTIVE,
         division=vehicle.division,
         hazmat_shipment_ref=data.hazmat_shipment_ref,
+        waypoints=_points_json(data.waypoints),
+        approved_stops=_points_json(data.approved_stops),
         inside_count=0,
     )
     session.add(permit)
@@ -152,6 +180,8 @@ def permit_out(permit: Permit) -> PermitOut:
         status=permit.status,
         division=permit.division,
         hazmat_shipment_ref=permit.hazmat_shipment_ref,
+        waypoints=[NamedPoint(**p) for p in json.loads(permit.waypoints)],
+        approved_stops=[NamedPoint(**p) for p in json.loads(permit.approved_stops)],
         closed_at=permit.closed_at,
         created_at=permit.created_at,
     )

@@ -1,16 +1,16 @@
 """Positions coming in, the alert episodes they open and close, and handling the alerts.
 
 ``record_position`` is what the bus consumer calls for each ``jt808.position`` event: it
-stores the fix once per event id and applies the rules (``rules.py``; corridor, no-go and
-arrival in ``corridor_tracking``) in the same transaction. The rules see fixes in time
+stores the fix once per event id and applies the rules (``rules.py``; fatigue, unscheduled
+stop and night driving in ``motion_tracking``; corridor, no-go and arrival in
+``corridor_tracking``) in the same transaction. A fix also ends a signal-loss episode (which
+``signal.py`` opens when fixes stop coming). The rules see fixes in time
 order: a fix not newer than the newest one seen (a blind-area batch delivered late) is
 stored for playback, and only the emergency rule looks at it, so that a press made out of
 coverage is never lost. Police units get the emergency rule only.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,10 +22,11 @@ from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
-from zhian.domains.transport import corridor_tracking
+from zhian.domains.transport import corridor_tracking, episodes, motion_tracking, permits
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.models import Alert, Position, Vehicle
+from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
 from zhian.gateways.jt808.directory import terminal_key
 
@@ -64,54 +65,31 @@ def record_position(
     session.add(position)
     latest = vehicle.last_position_at
     if latest is None or located_at > latest:
+        before = motion_tracking.motion_of(vehicle)
         vehicle.last_position_at = located_at
-        _live(session, vehicle, position, rules)
+        _live(session, vehicle, position, rules, before)
     else:
         _late(session, vehicle, position)
     session.flush()
     return position
 
 
-def _active(session: Session, vehicle_id: int, kind: AlertKind) -> Alert | None:
-    return session.scalar(
-        select(Alert)
-        .where(Alert.vehicle_id == vehicle_id, Alert.kind == kind, Alert.active.is_(True))
-        .order_by(Alert.id.desc())
-        .limit(1)
-    )
-
-
-def _open(
-    session: Session, vehicle: Vehicle, kind: AlertKind, at: datetime, *, active: bool = True
-) -> Alert:
-    alert = Alert(
-        vehicle_id=vehicle.id,
-        kind=kind,
-        status=AlertStatus.OPEN,
-        division=vehicle.division,
-        opened_at=at,
-        last_seen_at=at,
-        active=active,
-        calm_count=0,
-    )
-    session.add(alert)
-    return alert
-
-
-def _live(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules) -> None:
+def _live(
+    session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules, before: Motion
+) -> None:
     at = pos.located_at
-    alert = _active(session, vehicle.id, AlertKind.EMERGENCY)
+    running = episodes.Running(session, vehicle.id)
+    episodes.follow(running.newest(AlertKind.SIGNAL_LOSS), r.Step.END, at=at)
+    alert = running.newest(AlertKind.EMERGENCY)
     step = r.emergency_step(active=alert is not None, alarm=pos.alarm)
     if step is r.Step.OPEN:
-        _open(session, vehicle, AlertKind.EMERGENCY, at)
-    elif alert is not None and step is r.Step.CONTINUE:
-        alert.last_seen_at = at
-    elif alert is not None and step is r.Step.END:
-        alert.active, alert.ended_at = False, at
+        episodes.open_alert(session, vehicle, AlertKind.EMERGENCY, at, point=(pos.lon, pos.lat))
+    else:
+        episodes.follow(alert, step, at=at)
 
     if vehicle.is_police_unit:
-        return  # police units answer calls at speed: the overspeed rule is for goods vehicles
-    alert = _active(session, vehicle.id, AlertKind.OVERSPEED)
+        return  # police units answer calls at speed: the other rules are for goods vehicles
+    alert = running.newest(AlertKind.OVERSPEED)
     step, calm = r.overspeed_step(
         rules,
         active=alert is not None,
@@ -119,15 +97,17 @@ def _live(session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules
         speed_kmh=pos.speed_kmh,
     )
     if step is r.Step.OPEN:
-        _open(session, vehicle, AlertKind.OVERSPEED, at).peak_speed_kmh = pos.speed_kmh
-    elif alert is not None and step is r.Step.CONTINUE:
-        alert.last_seen_at, alert.calm_count = at, 0
-        alert.peak_speed_kmh = max(alert.peak_speed_kmh or 0.0, pos.speed_kmh)
-    elif alert is not None and step is r.Step.CALMING:
-        alert.calm_count = calm
-    elif alert is not None and step is r.Step.END:
-        alert.calm_count, alert.active, alert.ended_at = calm, False, at
-    corridor_tracking.apply(session, vehicle, pos, rules)
+        opened = episodes.open_alert(
+            session, vehicle, AlertKind.OVERSPEED, at, point=(pos.lon, pos.lat)
+        )
+        opened.peak_speed_kmh = pos.speed_kmh
+    else:
+        episodes.follow(alert, step, at=at, calm=calm)
+        if alert is not None and step is r.Step.CONTINUE:
+            alert.peak_speed_kmh = max(alert.peak_speed_kmh or 0.0, pos.speed_kmh)
+    permit = permits.active_permit(session, vehicle.id, at)
+    motion_tracking.apply(session, vehicle, pos, rules, permit, before=before, running=running)
+    corridor_tracking.apply(session, vehicle, pos, rules, permit, running=running)
 
 
 def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:
@@ -145,7 +125,14 @@ def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:
     )
     if current is None:
         # The episode lies in the past (newer fixes did not carry the bit): not active.
-        _open(session, vehicle, AlertKind.EMERGENCY, pos.located_at, active=False)
+        episodes.open_alert(
+            session,
+            vehicle,
+            AlertKind.EMERGENCY,
+            pos.located_at,
+            active=False,
+            point=(pos.lon, pos.lat),
+        )
     elif pos.located_at < current.opened_at:
         current.opened_at = pos.located_at  # the button was pressed earlier than we knew
 

@@ -108,6 +108,7 @@ def test_terminal_positions_reach_the_api_with_alerts(fresh_url: str) -> None:
             assert kinds == ["emergency", "overspeed"], alerts
             overspeed = next(a for a in alerts["items"] if a["kind"] == "overspeed")
             assert overspeed["peak_speed_kmh"] == 101
+            assert overspeed["lon"] is not None and overspeed["lat"] is not None
             detail = client.get(f"/api/v1/transport/vehicles/{vehicle.id}", headers=headers)
             assert detail.json()["registered"] is True
         # The lifespan closed the gateway with the app.

@@ -190,6 +190,10 @@ class AlertOut(BaseModel):
     last_seen_at: datetime
     ended_at: datetime | None
     peak_speed_kmh: float | None
+    lon: float | None = Field(description="Where the episode began (WGS-84), if known")
+    lat: float | None
+    permit_id: int | None
+    zone_id: int | None
     resolved_at: datetime | None
     resolved_by: str | None
     note: str | None

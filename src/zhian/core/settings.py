@@ -28,7 +28,10 @@ class Settings(BaseSettings):
         default=None, description="Force Secure cookies; by default set when served over TLS."
     )
     transport_speed_limit_kmh: float = Field(
-        default=80.0, gt=0, description="Overspeed alert: a fix above this speed (km/h)."
+        default=80.0, gt=0, description="Overspeed alert on an expressway: above this (km/h)."
+    )
+    transport_ordinary_speed_limit_kmh: float = Field(
+        default=60.0, gt=0, description="Overspeed alert on any other road: above this (km/h)."
     )
     transport_calm_positions: int = Field(
         default=3,

@@ -1,7 +1,8 @@
 """Simulated dangerous-goods trucks driving between Weinan's county seats over JT/T 808.
 
 Every truck has a deterministic route (out from one county seat to another and back, a point
-every ~100 m, WGS-84) and a speed profile between 40 and 75 km/h. A few trucks misbehave so
+every ~100 m, WGS-84) and a speed profile between 40 and 58 km/h (the roads between the
+seats are ordinary roads, limited to 60 km/h for dangerous goods). A few trucks misbehave so
 the console has something to show:
 
 - index 1 speeds: a stretch above 80 km/h early on every lap;
@@ -66,7 +67,7 @@ LEGS: tuple[tuple[str, str], ...] = (
 )
 SPACING_M = 100.0
 EARTH_M_PER_DEG = 111_320.0
-MIN_SPEED, MAX_SPEED = 40.0, 75.0
+MIN_SPEED, MAX_SPEED = 40.0, 58.0
 OVERSPEED_KMH = 92.0
 STOP_S = 45 * 60.0  # how long the stopping truck stands still
 STOP_REPORT_S = 30.0  # how often it reports while standing
@@ -174,8 +175,8 @@ def _waypoints(start: str, end: str, rng: random.Random) -> list[tuple[float, fl
 
 
 def _speeds(count: int, rng: random.Random) -> tuple[float, ...]:
-    """A smooth speed profile within 40-75 km/h."""
-    base = rng.uniform(50.0, 65.0)
+    """A smooth speed profile within MIN_SPEED-MAX_SPEED km/h."""
+    base = rng.uniform(46.0, 52.0)
     phase = rng.uniform(0, math.tau)
     span = min(base - MIN_SPEED, MAX_SPEED - base)
     return tuple(round(base + span * math.sin(phase + i / 25.0) * 0.9, 1) for i in range(count))

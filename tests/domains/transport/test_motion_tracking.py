@@ -1,4 +1,5 @@
-"""Fatigue, unscheduled stop, night driving and signal loss through the stored fixes."""
+"""Fatigue, unscheduled stop, night driving, signal loss and the road's speed limit,
+through the stored fixes, on both backends."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from tests.domains.transport.builders import RULES, START, provision, report
-from tests.domains.transport.corridor_builders import at_m, issue
+from tests.domains.transport.builders import HOME, RULES, START, actor, provision, report
+from tests.domains.transport.corridor_builders import at_m, issue, line_geojson
 from tests.domains.transport.test_tracking import alerts
-from zhian.domains.transport import signal, tracking
+from zhian.domains.transport import permits, signal, tracking
 from zhian.domains.transport.models import Vehicle
+from zhian.domains.transport.permit_schemas import ExpresswayCreate
 
 
 def drive(
@@ -113,3 +115,25 @@ def test_a_vehicle_that_never_reported_is_silent_from_the_permit_start(session: 
     assert signal.check(session, now=START + timedelta(minutes=11), rules=RULES) == (1, 0)
     (alert,) = alerts(session, vehicle, "signal_loss")
     assert alert.opened_at == START and alert.lon is None
+
+
+def test_the_speed_limit_follows_the_road(session: Session) -> None:
+    vehicle = provision(session)
+    city = actor(division="610500", name="city_reg")
+    permits.create_expressway(
+        session,
+        actor=city,
+        data=ExpresswayCreate.model_validate(
+            {"name": "G30", "code": "G30", "centreline": line_geojson(0, 5_000), "division": HOME}
+        ),
+    )
+    # 70 km/h on the expressway (0-5 km): within its 80 km/h limit.
+    drive(session, vehicle, [(m, 1_000 * m, 70) for m in range(5)])
+    assert alerts(session, vehicle, "overspeed") == []
+    # The same 70 km/h past its end, on an ordinary road: over 60 km/h.
+    drive(session, vehicle, [(6, 6_000, 70)])
+    (alert,) = alerts(session, vehicle, "overspeed")
+    assert alert.opened_at == START + timedelta(minutes=6)
+    # 85 on the expressway is over its limit too (a new episode after three calm fixes).
+    drive(session, vehicle, [(m, 6_500, 50) for m in (7, 8, 9)] + [(10, 2_000, 85)])
+    assert [a.active for a in alerts(session, vehicle, "overspeed")] == [False, True]

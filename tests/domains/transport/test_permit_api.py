@@ -19,6 +19,7 @@ from zhian.domains.transport import permits
 
 PERMITS = "/api/v1/transport/permits"
 ZONES = "/api/v1/transport/no-go-zones"
+EXPRESSWAYS = "/api/v1/transport/expressways"
 
 
 class TestPermitScope(JurisdictionScopeSuite):
@@ -138,3 +139,31 @@ def test_no_go_zones(world: tuple[App, dict[str, Any], int]) -> None:
     assert listed["total"] == 1 and listed["items"][0]["area"]["type"] == "Polygon"
     other = app.headers(app.token("hc_reg", role="regulator", division=OTHER))
     assert app.client.get(ZONES, headers=other).json()["total"] == 0
+
+
+def test_expressways(world: tuple[App, dict[str, Any], int]) -> None:
+    app, _, _ = world
+    headers = app.headers(app.token("lw_reg", role="regulator", division=HOME))
+    body = {
+        "name": "连霍高速渭南段",
+        "code": "G30",
+        "centreline": line_geojson(0, 5_000),
+        "division": HOME,
+    }
+    resp = app.client.post(EXPRESSWAYS, json=body, headers=headers)
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["width_m"] == 40.0 and resp.json()["code"] == "G30"
+    for change, field in (
+        ({"code": "30"}, "code"),
+        ({"centreline": square_geojson(0, 0, 10)}, "centreline"),
+        ({"width_m": 0}, "width_m"),
+        ({"division": OTHER}, "division"),
+    ):
+        bad = app.client.post(EXPRESSWAYS, json={**body, **change}, headers=headers)
+        assert bad.status_code == 422, bad.text
+        assert bad.json()["detail"][0]["loc"][-1] == field
+    assert app.client.get(EXPRESSWAYS, headers=headers).json()["total"] == 1
+    other = app.headers(app.token("hc_reg", role="regulator", division=OTHER))
+    assert app.client.get(EXPRESSWAYS, headers=other).json()["total"] == 0
+    dispatcher = app.headers(app.token("lw_dsp", role="dispatcher", division=HOME))
+    assert app.client.post(EXPRESSWAYS, json=body, headers=dispatcher).status_code == 403

@@ -23,7 +23,9 @@ def episodes(speeds: list[float], rules: AlertRules = RULES) -> int:
     """How many overspeed episodes a run of speeds opens."""
     active, calm, opened = False, 0, 0
     for speed in speeds:
-        step, calm = overspeed_step(rules, active=active, calm_count=calm, speed_kmh=speed)
+        step, calm = overspeed_step(
+            rules, active=active, calm_count=calm, speed_kmh=speed, on_expressway=True
+        )
         if step is Step.OPEN:
             opened += 1
             active = True
@@ -45,17 +47,48 @@ def test_emergency_opens_continues_and_ends_with_the_bit() -> None:
     assert emergency_step(active=False, alarm=0) is Step.NONE
 
 
+def test_the_limit_depends_on_the_road() -> None:
+    assert (
+        overspeed_step(RULES, active=False, calm_count=0, speed_kmh=70, on_expressway=True)[0]
+        is Step.NONE
+    )
+    assert (
+        overspeed_step(RULES, active=False, calm_count=0, speed_kmh=70, on_expressway=False)[0]
+        is Step.OPEN
+    )
+    assert (
+        overspeed_step(RULES, active=False, calm_count=0, speed_kmh=60, on_expressway=False)[0]
+        is Step.NONE
+    )
+
+
 def test_overspeed_needs_more_than_the_limit() -> None:
-    assert overspeed_step(RULES, active=False, calm_count=0, speed_kmh=80.0) == (Step.NONE, 0)
-    assert overspeed_step(RULES, active=False, calm_count=0, speed_kmh=80.1) == (Step.OPEN, 0)
+    assert overspeed_step(
+        RULES, active=False, calm_count=0, speed_kmh=80.0, on_expressway=True
+    ) == (Step.NONE, 0)
+    assert overspeed_step(
+        RULES, active=False, calm_count=0, speed_kmh=80.1, on_expressway=True
+    ) == (Step.OPEN, 0)
 
 
 def test_overspeed_ends_after_the_calm_count_only() -> None:
-    assert overspeed_step(RULES, active=True, calm_count=0, speed_kmh=60) == (Step.CALMING, 1)
-    assert overspeed_step(RULES, active=True, calm_count=1, speed_kmh=60) == (Step.CALMING, 2)
-    assert overspeed_step(RULES, active=True, calm_count=2, speed_kmh=60) == (Step.END, 3)
+    assert overspeed_step(RULES, active=True, calm_count=0, speed_kmh=60, on_expressway=True) == (
+        Step.CALMING,
+        1,
+    )
+    assert overspeed_step(RULES, active=True, calm_count=1, speed_kmh=60, on_expressway=True) == (
+        Step.CALMING,
+        2,
+    )
+    assert overspeed_step(RULES, active=True, calm_count=2, speed_kmh=60, on_expressway=True) == (
+        Step.END,
+        3,
+    )
     # Over the limit again before that: the same episode, the calm count starts over.
-    assert overspeed_step(RULES, active=True, calm_count=2, speed_kmh=90) == (Step.CONTINUE, 0)
+    assert overspeed_step(RULES, active=True, calm_count=2, speed_kmh=90, on_expressway=True) == (
+        Step.CONTINUE,
+        0,
+    )
 
 
 def test_hovering_around_the_limit_is_one_episode() -> None:
@@ -70,7 +103,9 @@ def test_episodes_never_exceed_the_runs_over_the_limit(speeds: list[float]) -> N
     assert (episodes(speeds) == 0) == (runs == 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"speed_limit_kmh": 0}, {"calm_positions": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"speed_limit_kmh": 0}, {"ordinary_speed_limit_kmh": 0}, {"calm_positions": 0}]
+)
 def test_rules_refuse_nonsense_thresholds(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         AlertRules(**kwargs)

@@ -21,7 +21,14 @@ from zhian.core.settings import Settings
 from zhian.domains.places import service as places
 from zhian.domains.transport.models import Vehicle
 from zhian.sim import vehicles
-from zhian.sim.vehicles import Behaviour, fleet, provision_demo_vehicles, run_vehicles
+from zhian.sim.vehicles import (
+    MAX_SPEED,
+    MIN_SPEED,
+    Behaviour,
+    fleet,
+    provision_demo_vehicles,
+    run_vehicles,
+)
 
 
 def test_routes_stay_inside_weinan_and_start_in_their_division(session: Session) -> None:
@@ -42,7 +49,7 @@ def test_fleet_is_deterministic_with_plausible_spacing_and_speeds() -> None:
     assert [s.phone for s in a[:2]] == ["13900000001", "13900000002"]
     assert len({s.phone for s in a}) == 13
     for sim in a:
-        assert all(40.0 <= v <= 75.0 for v in sim.speeds)
+        assert all(MIN_SPEED <= v <= MAX_SPEED < 60.0 for v in sim.speeds)
         gaps = [vehicles._distance_m(p, q) for p, q in zip(sim.route, sim.route[1:], strict=False)]
         assert all(50.0 <= g <= 150.0 for g in gaps), sim.plate
 
@@ -74,6 +81,12 @@ def test_trucks_drive_against_the_gateway(fresh_url: str) -> None:
             port = web.state.jt808.port
             headers = app.headers(app.token("city_disp", role="dispatcher", division="610500"))
 
+            def reported() -> Any:
+                body = client.get(
+                    "/api/v1/transport/vehicles/latest.geojson", headers=headers
+                ).json()
+                return len(body["features"]) == 5 or None
+
             async def run() -> None:
                 stop = asyncio.Event()
                 task = asyncio.create_task(
@@ -82,13 +95,19 @@ def test_trucks_drive_against_the_gateway(fresh_url: str) -> None:
 
                 def kinds() -> set[str]:
                     resp = client.get("/api/v1/transport/alerts", headers=headers).json()
-                    return {a["kind"] for a in resp["items"]}
+                    return {(a["plate"], a["kind"]) for a in resp["items"]}
+
+                wanted = {("陕ED0002", "overspeed"), ("陕ED0003", "emergency")}
 
                 # Poll from a thread so the trucks keep driving while a request is served;
                 # the bound is generous because a loaded CI machine is slow, not broken.
+                # Every truck must have reported before they stop: on a loaded machine the
+                # last one may still be registering when the first alerts arrive.
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
-                    if await asyncio.to_thread(kinds) >= {"emergency", "overspeed"}:
+                    if await asyncio.to_thread(kinds) >= wanted and await asyncio.to_thread(
+                        reported
+                    ):
                         break
                     await asyncio.sleep(0.05)
                 stop.set()
@@ -98,12 +117,8 @@ def test_trucks_drive_against_the_gateway(fresh_url: str) -> None:
             alerts = client.get("/api/v1/transport/alerts", headers=headers).json()["items"]
             seen = {(a["plate"], a["kind"]) for a in alerts}
             assert ("陕ED0002", "overspeed") in seen and ("陕ED0003", "emergency") in seen
-
-            def reported() -> Any:
-                body = client.get(
-                    "/api/v1/transport/vehicles/latest.geojson", headers=headers
-                ).json()
-                return len(body["features"]) == 5 or None
+            # Only the speeding truck speeds: the others keep under the ordinary road limit.
+            assert {plate for plate, kind in seen if kind == "overspeed"} == {"陕ED0002"}
 
             assert wait_for(reported)
         with unit_of_work(factory) as session:

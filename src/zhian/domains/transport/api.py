@@ -12,6 +12,9 @@ from zhian.core.scope import Actor
 from zhian.domains.transport import live, permits, service, tracking
 from zhian.domains.transport.choices import AlertKind, AlertStatus, PermitStatus
 from zhian.domains.transport.permit_schemas import (
+    ExpresswayCreate,
+    ExpresswayOut,
+    ExpresswayPage,
     PermitCreate,
     PermitOut,
     PermitPage,
@@ -203,6 +206,26 @@ def list_zones(actor: ActorDep, session: DbDep, page: PageQ = 1, per_page: PerPa
     found = permits.list_zones(session, actor=actor, page=page, per_page=per_page)
     return ZonePage(
         items=[permits.zone_out(z) for z in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
+
+
+@router.post("/expressways", response_model=ExpresswayOut, status_code=201)
+def create_expressway(actor: ActorDep, session: DbDep, data: ExpresswayCreate) -> Any:
+    """Register a stretch of expressway (its centreline and band width)."""
+    return permits.expressway_out(permits.create_expressway(session, actor=actor, data=data))
+
+
+@router.get("/expressways", response_model=ExpresswayPage)
+def list_expressways(
+    actor: ActorDep, session: DbDep, page: PageQ = 1, per_page: PerPageQ = 50
+) -> Any:
+    """Expressway stretches of the caller's jurisdiction."""
+    found = permits.list_expressways(session, actor=actor, page=page, per_page=per_page)
+    return ExpresswayPage(
+        items=[permits.expressway_out(e) for e in found.items],
         total=found.total,
         page=found.page,
         per_page=found.per_page,

@@ -28,6 +28,7 @@ def alert_rules(settings: Settings) -> AlertRules:
     """The monitoring rules' thresholds as the operator configured them."""
     return AlertRules(
         speed_limit_kmh=settings.transport_speed_limit_kmh,
+        ordinary_speed_limit_kmh=settings.transport_ordinary_speed_limit_kmh,
         calm_positions=settings.transport_calm_positions,
         night_hours=settings.transport_night_hours.strip() or None,
         driving_limit_s=settings.transport_driving_limit_hours * 3600.0,

@@ -168,3 +168,22 @@ class NoGoZone(Base):
     # "HH:MM-HH:MM" in Asia/Shanghai (may wrap midnight); None: restricted at all hours.
     restricted_hours: Mapped[str | None] = mapped_column()
     division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+
+
+class Expressway(Base):
+    """A stretch of expressway: where the higher dangerous-goods speed limit applies.
+
+    The band is the centreline buffered by ``width_m`` on each side (carriageways, ramps and
+    GNSS error); a fix inside any band is on an expressway, anywhere else on an ordinary road.
+    """
+
+    __tablename__ = "transport_expressway"
+
+    name: Mapped[str] = mapped_column()
+    # The national or provincial route code, e.g. G30, G5, S107.
+    code: Mapped[str] = mapped_column()
+    # GeoJSON LineString (centreline) and Polygon (the band), WGS-84, as JSON text.
+    centreline: Mapped[str] = mapped_column(Text)
+    width_m: Mapped[float] = mapped_column()
+    area: Mapped[str] = mapped_column(Text)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)

@@ -156,3 +156,38 @@ class ZonePage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class ExpresswayCreate(BaseModel):
+    """A stretch of expressway as a regulator draws or imports it."""
+
+    name: Text
+    code: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[GS]\d{1,4}$", max_length=5)
+    ] = Field(description="Route code, e.g. G30 (national) or S107 (provincial)")
+    centreline: dict[str, Any] = Field(description="GeoJSON LineString, WGS-84 [lon, lat]")
+    width_m: float = Field(
+        default=40.0, gt=0, le=500, description="Band on EACH side of the centreline, metres"
+    )
+    division: str = Field(pattern=DIVISION_PATTERN)
+
+
+class ExpresswayOut(BaseModel):
+    """A stretch of expressway as the API shows it."""
+
+    id: int
+    name: str
+    code: str
+    centreline: dict[str, Any]
+    width_m: float
+    division: str
+    created_at: datetime
+
+
+class ExpresswayPage(BaseModel):
+    """One page of expressway stretches."""
+
+    items: list[ExpresswayOut]
+    total: int
+    page: int
+    per_page: int

@@ -9,9 +9,11 @@ its division. Prepared polygons are cached in memory, keyed by the row's id and
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,8 +28,10 @@ from zhian.core.time import as_utc
 from zhian.domains.transport import corridor as geo
 from zhian.domains.transport.choices import PermitStatus
 from zhian.domains.transport.corridor_rules import ZoneIndex
-from zhian.domains.transport.models import NoGoZone, Permit, Vehicle
+from zhian.domains.transport.models import Expressway, NoGoZone, Permit, Vehicle
 from zhian.domains.transport.permit_schemas import (
+    ExpresswayCreate,
+    ExpresswayOut,
     NamedPoint,
     PermitCreate,
     PermitOut,
@@ -36,7 +40,8 @@ from zhian.domains.transport.permit_schemas import (
 )
 
 _corridors: dict[int, tuple[datetime, Any, tuple[float, float], list[tuple[float, float]]]] = {}
-_zones: tuple[tuple[Any, ...], ZoneIndex] | None = None
+AREAS_TTL_S = 5.0
+_indexes: dict[str, tuple[tuple[Any, ...], ZoneIndex, float]] = {}
 
 
 def _trip(permit: Permit) -> tuple[Any, tuple[float, float], list[tuple[float, float]]]:
@@ -72,23 +77,48 @@ def _points_json(points: list[NamedPoint]) -> str:
     return json.dumps([p.model_dump() for p in points], ensure_ascii=False)
 
 
-def zones(session: Session) -> ZoneIndex:
-    """Every no-go zone in a prepared spatial index (with its hours), rebuilt on change."""
-    global _zones
+def forget_areas() -> None:
+    """Drop the cached zone and expressway indexes (this process changed one)."""
+    _indexes.clear()
+
+
+def _index(session: Session, model: type[NoGoZone] | type[Expressway]) -> ZoneIndex:
+    """Every row's area in a prepared spatial index, rebuilt when the table changes.
+
+    Whether it changed is asked at most every ``AREAS_TTL_S`` seconds, so a fix costs no
+    query for it; a change made in this process drops the cache at once (``forget_areas``),
+    one made by another process is seen within the TTL.
+    """
+    cached = _indexes.get(model.__tablename__)
+    now = time.monotonic()
+    if cached is not None and now - cached[2] < AREAS_TTL_S:
+        return cached[1]
     key = tuple(
         session.execute(
-            select(func.count(NoGoZone.id), func.max(NoGoZone.id), func.max(NoGoZone.updated_at))
+            select(func.count(model.id), func.max(model.id), func.max(model.updated_at))
         ).one()
     )
-    if _zones is None or _zones[0] != key:
-        rows = session.execute(
-            select(NoGoZone.id, NoGoZone.restricted_hours, NoGoZone.area).order_by(NoGoZone.id)
-        ).all()
-        index = ZoneIndex(
-            {i: geo.load(area) for i, _, area in rows}, {i: hours for i, hours, _ in rows}
-        )
-        _zones = (key, index)
-    return _zones[1]
+    if cached is not None and cached[0] == key:
+        _indexes[model.__tablename__] = (key, cached[1], now)
+        return cached[1]
+    rows: list[NoGoZone | Expressway] = list(session.scalars(select(model).order_by(model.id)))
+    # Only no-go zones have restricted hours; an expressway's band is one at all hours.
+    hours = {row.id: getattr(row, "restricted_hours", None) for row in rows}
+    index = ZoneIndex({row.id: geo.load(row.area) for row in rows}, hours)
+    _indexes[model.__tablename__] = (key, index, now)
+    return index
+
+
+def zones(session: Session) -> ZoneIndex:
+    """Every no-go zone in a prepared spatial index (with its hours), rebuilt on change."""
+    return _index(session, NoGoZone)
+
+
+def on_expressway(session: Session, lon: float, lat: float) -> bool:
+    """Whether a point lies on a registered expressway (inside its band)."""
+    index = _index(session, Expressway)
+    fixes, _ = index.hits(np.array([lon]), np.array([lat]))
+    return len(fixes) > 0
 
 
 def active_permit(session: Session, vehicle_id: int, at: datetime) -> Permit | None:
@@ -240,6 +270,7 @@ def create_zone(session: Session, *, actor: Actor, data: ZoneCreate) -> NoGoZone
     )
     session.add(zone)
     session.flush()
+    forget_areas()
     audit.record(
         session,
         actor=actor,
@@ -272,3 +303,62 @@ def list_zones(
     require(actor, "transport.read")
     stmt = select(NoGoZone).where(scoping.scope_clause(actor, NoGoZone.division))
     return paginate(session, stmt.order_by(NoGoZone.id), page, per_page)
+
+
+# --- expressways ----------------------------------------------------------------------------
+
+
+def create_expressway(session: Session, *, actor: Actor, data: ExpresswayCreate) -> Expressway:
+    """Register a stretch of expressway inside the actor's jurisdiction."""
+    require(actor, "transport.manage")
+    if not scoping.can_see(actor, data.division):
+        raise InvalidInput("只能在本人管辖范围内登记", field="division")
+    from zhian.domains.places import service as places
+
+    if places.find_division(session, data.division) is None:
+        raise InvalidInput(f"行政区划代码不存在：{data.division}", field="division")
+    line = geo.parse_geojson_line(data.centreline, "centreline")
+    band = geo.buffer_corridor(line, data.width_m)
+    road = Expressway(
+        name=data.name,
+        code=data.code,
+        centreline=geo.line_json(line),
+        width_m=data.width_m,
+        area=geo.polygon_json(band),
+        division=data.division,
+    )
+    session.add(road)
+    session.flush()
+    forget_areas()
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type="transport_expressway",
+        record_id=str(road.id),
+        division=road.division,
+        detail={"name": road.name, "code": road.code},
+    )
+    return road
+
+
+def expressway_out(road: Expressway) -> ExpresswayOut:
+    """The public shape of an expressway stretch."""
+    return ExpresswayOut(
+        id=road.id,
+        name=road.name,
+        code=road.code,
+        centreline=json.loads(road.centreline),
+        width_m=road.width_m,
+        division=road.division,
+        created_at=road.created_at,
+    )
+
+
+def list_expressways(
+    session: Session, *, actor: Actor, page: int = 1, per_page: int = 50
+) -> Page[Expressway]:
+    """Expressway stretches of the actor's jurisdiction."""
+    require(actor, "transport.read")
+    stmt = select(Expressway).where(scoping.scope_clause(actor, Expressway.division))
+    return paginate(session, stmt.order_by(Expressway.id), page, per_page)

@@ -6,7 +6,8 @@ functions return.
 
 - Emergency button (alarm bit 0): the episode lasts while the bit is set. Terminals latch
   the bit until the platform acknowledges it, so a pressed button shows in every fix after.
-- Overspeed: a fix above the limit opens (or continues) the episode; it ends only after
+- Overspeed: a fix above the limit of its road (expressway or ordinary) opens (or
+  continues) the episode; it ends only after
   ``calm_positions`` consecutive fixes at or under the limit, so a vehicle hovering around
   the limit raises one alert, not one per crossing.
 """
@@ -22,7 +23,9 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 EMERGENCY_BIT = 0
+# GB 21668 / the dangerous-goods transport rules: 80 km/h on expressways, 60 elsewhere.
 DEFAULT_SPEED_LIMIT_KMH = 80.0
+DEFAULT_ORDINARY_SPEED_LIMIT_KMH = 60.0
 DEFAULT_CALM_POSITIONS = 3
 DEFAULT_DEVIATION_SECONDS = 60.0
 DEFAULT_INSIDE_POSITIONS = 3
@@ -42,7 +45,9 @@ DEFAULT_SIGNAL_LOSS_S = 10 * 60.0
 class AlertRules:
     """The configurable thresholds of the monitoring rules."""
 
+    # The limit on expressways (``speed_limit_kmh``) and on every other road.
     speed_limit_kmh: float = DEFAULT_SPEED_LIMIT_KMH
+    ordinary_speed_limit_kmh: float = DEFAULT_ORDINARY_SPEED_LIMIT_KMH
     calm_positions: int = DEFAULT_CALM_POSITIONS
     # Corridor and no-go rules (corridor_rules.py).
     deviation_seconds: float = DEFAULT_DEVIATION_SECONDS
@@ -61,6 +66,8 @@ class AlertRules:
     def __post_init__(self) -> None:
         if not self.speed_limit_kmh > 0:
             raise ValueError("speed_limit_kmh: a positive speed is required")
+        if not self.ordinary_speed_limit_kmh > 0:
+            raise ValueError("ordinary_speed_limit_kmh: a positive speed is required")
         if self.calm_positions < 1:
             raise ValueError("calm_positions: at least 1")
         if self.deviation_seconds < 0:
@@ -116,14 +123,19 @@ def held_step(
     return (Step.END if calm >= calm_positions else Step.CALMING), calm
 
 
+def speed_limit(rules: AlertRules, *, on_expressway: bool) -> float:
+    """The speed limit on the road the fix is on."""
+    return rules.speed_limit_kmh if on_expressway else rules.ordinary_speed_limit_kmh
+
+
 def overspeed_step(
-    rules: AlertRules, *, active: bool, calm_count: int, speed_kmh: float
+    rules: AlertRules, *, active: bool, calm_count: int, speed_kmh: float, on_expressway: bool
 ) -> tuple[Step, int]:
     """The overspeed rule for one fix: the step and the new count of calm fixes."""
     return held_step(
         active=active,
         calm_count=calm_count,
-        holds=speed_kmh > rules.speed_limit_kmh,
+        holds=speed_kmh > speed_limit(rules, on_expressway=on_expressway),
         calm_positions=rules.calm_positions,
     )
 

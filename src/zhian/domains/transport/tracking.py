@@ -95,6 +95,9 @@ def _live(
         active=alert is not None,
         calm_count=alert.calm_count if alert is not None else 0,
         speed_kmh=pos.speed_kmh,
+        # Only a fix above the ordinary limit needs the road: below it no limit is broken.
+        on_expressway=pos.speed_kmh > rules.ordinary_speed_limit_kmh
+        and permits.on_expressway(session, pos.lon, pos.lat),
     )
     if step is r.Step.OPEN:
         opened = episodes.open_alert(

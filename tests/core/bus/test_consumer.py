@@ -157,3 +157,50 @@ def test_failed_effect_is_retried_by_the_bus_and_applied_once(
     assert effect.calls == 3
     assert rows(session_factory, EFFECT) == 1
     assert rows(session_factory, CONSUMER) == 1
+
+
+class PickyEffect:
+    """A DB effect that refuses the events whose data says so, and records the rest."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, session: Session, event: Event) -> None:
+        self.calls.append(event.id)
+        session.add(ProcessedEvent(consumer=EFFECT, event_id=event.id, subject=event.subject))
+        session.flush()
+        if event.data.get("bad"):
+            raise RuntimeError("refused")
+
+
+def test_a_batch_commits_once_and_a_bad_event_rolls_back_alone(
+    session_factory: sessionmaker[Session],
+) -> None:
+    effect = PickyEffect()
+    good = [event() for _ in range(5)]
+    bad = Event.new("jt808.position", "gateway.jt808", {"bad": True})
+    batch = [*good[:2], bad, *good[2:], good[0]]  # good[0] twice in one batch
+    failed = consumer_module.apply_batch(CONSUMER, session_factory, effect, batch)
+    assert list(failed) == [bad.id] and isinstance(failed[bad.id], RuntimeError)
+    assert effect.calls == [*(e.id for e in good[:2]), bad.id, *(e.id for e in good[2:])]
+    # The bad event's effect and key rolled back; every good one is applied exactly once.
+    assert rows(session_factory, EFFECT) == 5 and rows(session_factory, CONSUMER) == 5
+    again = consumer_module.apply_batch(CONSUMER, session_factory, effect, [*good, bad])
+    assert list(again) == [bad.id]
+    assert effect.calls[-1] == bad.id and len(effect.calls) == 7  # only the bad one re-ran
+    assert rows(session_factory, EFFECT) == 5
+
+
+def test_a_failed_commit_fails_the_whole_batch(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    effect = PickyEffect()
+
+    def broken_commit(self: Session) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Session, "commit", broken_commit)
+    with pytest.raises(RuntimeError, match="disk full"):
+        consumer_module.apply_batch(CONSUMER, session_factory, effect, [event(), event()])
+    monkeypatch.undo()
+    assert rows(session_factory, EFFECT) == 0 and rows(session_factory, CONSUMER) == 0

@@ -244,6 +244,65 @@ def test_event_is_dead_after_max_deliver(caplog: pytest.LogCaptureFixture) -> No
     assert any("dead" in r.getMessage() for r in caplog.records)
 
 
+class BatchRecorder:
+    """A batch handler that records each batch and fails the events it is told to, once."""
+
+    def __init__(self, fail_once: set[str] | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.fail_once = set(fail_once or ())
+
+    async def __call__(self, events: list[Event]) -> dict[str, Exception]:
+        self.batches.append([e.id for e in events])
+        failed: dict[str, Exception] = {}
+        for e in events:
+            if e.id in self.fail_once:
+                self.fail_once.discard(e.id)
+                failed[e.id] = RuntimeError("failed once")
+        return failed
+
+
+@on_bus(backoff=0.01)
+async def test_batches_take_what_waits_and_redeliver_only_the_failed(bus: InMemoryBus) -> None:
+    events = [ev() for _ in range(7)]
+    for e in events:  # published before the consumer exists: all waiting at once
+        await bus.publish(e)
+    rec = BatchRecorder(fail_once={events[3].id})
+    await bus.subscribe_batch(">", "batched", rec, max_batch=3)
+    await bus.wait_idle()
+    ids = [e.id for e in events]
+    assert rec.batches == [ids[0:3], ids[3:6], ids[6:7], [ids[3]]]
+    health = await bus.health()
+    assert health["consumers"]["batched"] == {
+        "active": True,
+        "behind": 0,
+        "retrying": 0,
+        "dead": 0,
+    }
+
+
+@on_bus(backoff=0.01, max_deliver=2)
+async def test_a_broken_batch_handler_retries_the_batch_then_gives_up(bus: InMemoryBus) -> None:
+    calls: list[list[str]] = []
+
+    async def broken(events: list[Event]) -> dict[str, Exception]:
+        calls.append([e.id for e in events])
+        raise RuntimeError("database down")
+
+    a, b = ev(), ev()
+    await bus.publish(a)
+    await bus.publish(b)
+    await bus.subscribe_batch(">", "broken", broken)
+    await bus.wait_idle()
+    assert calls == [[a.id, b.id], [a.id, b.id]]
+    assert (await bus.health())["consumers"]["broken"]["dead"] == 2
+
+
+@on_bus()
+async def test_batch_size_must_be_positive(bus: InMemoryBus) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        await bus.subscribe_batch(">", "none", BatchRecorder(), max_batch=0)
+
+
 @on_bus()
 async def test_stop_while_handling_redelivers_on_resubscribe(bus: InMemoryBus) -> None:
     entered = asyncio.Event()

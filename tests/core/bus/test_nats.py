@@ -146,6 +146,41 @@ def test_handler_error_means_no_ack_and_redelivery() -> None:
     run(main)
 
 
+def test_batches_ack_the_handled_and_redeliver_the_failed() -> None:
+    async def main() -> None:
+        async with buses() as make:
+            bus = await make()
+            events = [ev() for _ in range(5)]
+            for e in events:
+                await bus.publish(e)
+            seen: list[list[str]] = []
+            failing = {events[2].id}
+            done = asyncio.Event()
+
+            async def handle(batch: list[Event]) -> dict[str, Exception]:
+                seen.append([e.id for e in batch])
+                failed: dict[str, Exception] = {}
+                for e in batch:
+                    if e.id in failing:
+                        failing.discard(e.id)
+                        failed[e.id] = RuntimeError("failed once")
+                if sum(map(len, seen)) >= 6:
+                    done.set()
+                return failed
+
+            await bus.subscribe_batch(">", "batched", handle, max_batch=10)
+            await done.wait()
+            handled = [i for batch in seen for i in batch]
+            assert sorted(handled) == sorted([e.id for e in events] + [events[2].id])
+            assert handled[-1] == events[2].id  # the failed one came back, alone
+            assert max(map(len, seen)) > 1  # waiting messages came as one batch
+            async with asyncio.timeout(5):
+                while await consumer_state(bus, "batched") != (0, 0):
+                    await asyncio.sleep(0.05)
+
+    run(main)
+
+
 def test_event_is_dead_after_max_deliver() -> None:
     async def main() -> None:
         async with buses() as make:

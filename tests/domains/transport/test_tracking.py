@@ -120,10 +120,11 @@ def test_overspeed_is_one_alert_per_episode_with_hysteresis(session: Session) ->
 def test_exactly_the_limit_is_not_overspeed_and_the_limit_is_configurable(
     session: Session,
 ) -> None:
-    vehicle = provision(session)
-    feed(session, vehicle, [80.0, 80.0])
+    vehicle = provision(session)  # no expressway registered: every road is ordinary
+    feed(session, vehicle, [60.0, 60.0])
     assert alerts(session, vehicle, "overspeed") == []
-    feed(session, vehicle, [70.0], start=2, rules=AlertRules(speed_limit_kmh=60, calm_positions=1))
+    rules = AlertRules(ordinary_speed_limit_kmh=50, calm_positions=1)
+    feed(session, vehicle, [55.0], start=2, rules=rules)
     assert len(alerts(session, vehicle, "overspeed")) == 1
 
 

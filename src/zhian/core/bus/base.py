@@ -128,6 +128,10 @@ class Event:
 
 
 Handler = Callable[[Event], Awaitable[None]]
+# A handler of many events at once: it returns the events that failed (by id, with their
+# error); every other event of the batch is acknowledged.
+BatchHandler = Callable[[list[Event]], Awaitable[dict[str, Exception]]]
+DEFAULT_MAX_BATCH = 256
 
 
 class Subscription(ABC):
@@ -160,6 +164,21 @@ class Bus(ABC):
     @abstractmethod
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
         """Deliver events matching ``subject`` to ``handler`` under the durable name."""
+
+    @abstractmethod
+    async def subscribe_batch(
+        self,
+        subject: str,
+        durable: str,
+        handler: BatchHandler,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> Subscription:
+        """Like ``subscribe``, but hand the handler up to ``max_batch`` waiting events at once.
+
+        For consumers whose cost is a commit per event: one transaction for a batch. Events
+        the handler reports failed are redelivered (or dead) one by one, as with ``subscribe``.
+        """
 
     @abstractmethod
     async def health(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from zhian.core.bus.base import Event, Handler
+from zhian.core.bus.base import BatchHandler, Event, Handler
 from zhian.core.bus.models import ProcessedEvent
 from zhian.core.db import unit_of_work
 
@@ -71,4 +71,61 @@ def idempotent(consumer: str, session_factory: sessionmaker[Session], handler: E
         await asyncio.to_thread(apply_once, consumer, session_factory, handler, event)
 
     handle.__name__ = f"idempotent[{consumer}]"
+    return handle
+
+
+def apply_batch(
+    consumer: str, session_factory: sessionmaker[Session], effect: Effect, events: list[Event]
+) -> dict[str, Exception]:
+    """Apply each event's effect once, all in one unit of work; the failed ones by id.
+
+    Each event runs in its own savepoint, so one that raises rolls back alone (effect and
+    key together) and is handed back to the bus for redelivery while the rest commit. A
+    failed commit raises: then nothing was applied and the whole batch comes back.
+    """
+    failed: dict[str, Exception] = {}
+    with unit_of_work(session_factory) as session:
+        ids = [event.id for event in events]
+        done = set(
+            session.scalars(
+                select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(ids)
+                )
+            )
+        )
+        for event in events:
+            if event.id in done:
+                log.debug("bus: %s already applied event %s", consumer, event.id)
+                continue
+            done.add(event.id)  # the same event twice in one batch
+            try:
+                with session.begin_nested():
+                    try:
+                        with session.begin_nested():
+                            session.add(
+                                ProcessedEvent(
+                                    consumer=consumer, event_id=event.id, subject=event.subject
+                                )
+                            )
+                            session.flush()
+                    except IntegrityError:
+                        log.debug("bus: %s lost the race for event %s", consumer, event.id)
+                        continue
+                    effect(session, event)
+                    session.flush()
+            except Exception as exc:
+                failed[event.id] = exc
+    return failed
+
+
+def idempotent_batch(
+    consumer: str, session_factory: sessionmaker[Session], handler: Effect
+) -> BatchHandler:
+    """A batch handler applying ``handler(session, event)`` at most once per event id, one
+    transaction (one commit) per batch: for consumers whose cost is the commit."""
+
+    async def handle(events: list[Event]) -> dict[str, Exception]:
+        return await asyncio.to_thread(apply_batch, consumer, session_factory, handler, events)
+
+    handle.__name__ = f"idempotent_batch[{consumer}]"
     return handle

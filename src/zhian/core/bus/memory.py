@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
 from zhian.core.bus.base import (
+    DEFAULT_MAX_BATCH,
     DEFAULT_MAX_DELIVER,
+    BatchHandler,
     Bus,
     Event,
     Handler,
@@ -37,7 +39,7 @@ class _Consumer:
     next_seq: int  # the first log sequence this consumer has not looked at yet
     deliveries: dict[int, int] = field(default_factory=dict)  # unacked seq -> times delivered
     retry_at: dict[int, float] = field(default_factory=dict)  # failed seq -> loop time due
-    busy: int | None = None
+    busy: bool = False
     dead: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -122,6 +124,29 @@ class InMemoryBus(Bus):
 
     async def subscribe(self, subject: str, durable: str, handler: Handler) -> Subscription:
         """Start the durable consumer; a new name starts at the oldest retained event."""
+        return await self._subscribe(subject, durable, lambda c: self._run(c, handler))
+
+    async def subscribe_batch(
+        self,
+        subject: str,
+        durable: str,
+        handler: BatchHandler,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> Subscription:
+        """Start the durable consumer, handing over up to ``max_batch`` waiting events a time."""
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        return await self._subscribe(
+            subject, durable, lambda c: self._run_batches(c, handler, max_batch)
+        )
+
+    async def _subscribe(
+        self,
+        subject: str,
+        durable: str,
+        run: Callable[[_Consumer], Coroutine[Any, Any, None]],
+    ) -> Subscription:
         self._require_started()
         check_subject(subject, wildcards=True)
         check_durable(durable)
@@ -133,7 +158,7 @@ class InMemoryBus(Bus):
             raise RuntimeError(f"durable {durable!r} already has a subscriber")
         # Like a JetStream consumer update: a new filter applies from the current position on.
         consumer.pattern = subject
-        consumer.task = asyncio.create_task(self._run(consumer, handler), name=f"bus:{durable}")
+        consumer.task = asyncio.create_task(run(consumer), name=f"bus:{durable}")
         return _MemorySubscription(consumer)
 
     async def health(self) -> dict[str, Any]:
@@ -164,7 +189,7 @@ class InMemoryBus(Bus):
 
     def _idle(self) -> bool:
         return all(
-            c.busy is None and not c.retry_at and c.next_seq >= self._next_seq
+            not c.busy and not c.retry_at and c.next_seq >= self._next_seq
             for c in self._consumers.values()
             if c.task is not None
         )
@@ -214,36 +239,102 @@ class InMemoryBus(Bus):
         now: Callable[[], float],
     ) -> None:
         count = consumer.deliveries[seq] = consumer.deliveries.get(seq, 0) + 1
-        consumer.busy = seq
+        consumer.busy = True
         try:
             await handler(event)
         except asyncio.CancelledError:
             # Stopped mid-handling: not acknowledged, so it is the first thing on resubscribe.
             consumer.retry_at[seq] = now()
             raise
-        except Exception:
-            if count >= self.max_deliver:
-                consumer.dead += 1
-                del consumer.deliveries[seq]
-                log.exception(
-                    "bus: %s gave up on event %s (%s) after %d deliveries: dead",
-                    consumer.name,
-                    event.id,
-                    event.subject,
-                    count,
-                )
-            else:
-                delay = min(self._backoff * 2 ** (count - 1), self._max_backoff)
-                consumer.retry_at[seq] = now() + delay
-                log.warning(
-                    "bus: %s failed on event %s (delivery %d), retry in %.2fs",
-                    consumer.name,
-                    event.id,
-                    count,
-                    delay,
-                    exc_info=True,
-                )
+        except Exception as exc:
+            self._failed(consumer, seq, event, count, exc, now())
         else:
             del consumer.deliveries[seq]
         finally:
-            consumer.busy = None
+            consumer.busy = False
+
+    async def _run_batches(
+        self, consumer: _Consumer, handler: BatchHandler, max_batch: int
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            consumer.wake.clear()
+            batch: list[tuple[int, Event]] = []
+            while len(batch) < max_batch:
+                seq = self._next_for(consumer, loop.time())
+                if seq is None:
+                    break
+                event = self._log.get(seq)
+                if event is None:
+                    log.warning("bus: %s lost event seq %d (log limit)", consumer.name, seq)
+                    consumer.deliveries.pop(seq, None)
+                    continue
+                batch.append((seq, event))
+            if not batch:
+                wait = min(consumer.retry_at.values(), default=None)
+                with contextlib.suppress(TimeoutError):
+                    timeout = None if wait is None else max(0.0, wait - loop.time())
+                    await asyncio.wait_for(consumer.wake.wait(), timeout)
+                continue
+            await self._deliver_batch(consumer, handler, batch, loop.time)
+
+    async def _deliver_batch(
+        self,
+        consumer: _Consumer,
+        handler: BatchHandler,
+        batch: list[tuple[int, Event]],
+        now: Callable[[], float],
+    ) -> None:
+        counts = {}
+        for seq, _ in batch:
+            counts[seq] = consumer.deliveries[seq] = consumer.deliveries.get(seq, 0) + 1
+        consumer.busy = True
+        try:
+            failed = await handler([event for _, event in batch])
+        except asyncio.CancelledError:
+            for seq, _ in batch:
+                consumer.retry_at[seq] = now()
+            raise
+        except Exception as exc:
+            # The handler itself broke (not one event): the whole batch comes back.
+            failed = {event.id: exc for _, event in batch}
+        finally:
+            consumer.busy = False
+        for seq, event in batch:
+            error = failed.get(event.id)
+            if error is None:
+                del consumer.deliveries[seq]
+            else:
+                self._failed(consumer, seq, event, counts[seq], error, now())
+
+    def _failed(
+        self,
+        consumer: _Consumer,
+        seq: int,
+        event: Event,
+        count: int,
+        exc: Exception,
+        now: float,
+    ) -> None:
+        if count >= self.max_deliver:
+            consumer.dead += 1
+            del consumer.deliveries[seq]
+            log.error(
+                "bus: %s gave up on event %s (%s) after %d deliveries: dead",
+                consumer.name,
+                event.id,
+                event.subject,
+                count,
+                exc_info=exc,
+            )
+        else:
+            delay = min(self._backoff * 2 ** (count - 1), self._max_backoff)
+            consumer.retry_at[seq] = now + delay
+            log.warning(
+                "bus: %s failed on event %s (delivery %d), retry in %.2fs",
+                consumer.name,
+                event.id,
+                count,
+                delay,
+                exc_info=exc,
+            )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +25,9 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from zhian.core.bus.base import (
+    DEFAULT_MAX_BATCH,
     DEFAULT_MAX_DELIVER,
+    BatchHandler,
     Bus,
     Event,
     Handler,
@@ -155,6 +158,36 @@ class JetStreamBus(Bus):
         """Create or update the durable pull consumer and start fetching from it."""
         check_subject(subject, wildcards=True)
         check_durable(durable)
+        psub = await self._pull_consumer(subject, durable)
+        task = asyncio.create_task(self._run(psub, durable, handler), name=f"bus:{durable}")
+        task.add_done_callback(_report_death)
+        sub = _JetStreamSubscription(psub, task)
+        self._subs.append(sub)
+        return sub
+
+    async def subscribe_batch(
+        self,
+        subject: str,
+        durable: str,
+        handler: BatchHandler,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> Subscription:
+        """Like ``subscribe``, fetching up to ``max_batch`` messages and handing them over."""
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        check_subject(subject, wildcards=True)
+        check_durable(durable)
+        psub = await self._pull_consumer(subject, durable)
+        task = asyncio.create_task(
+            self._run_batches(psub, durable, handler, max_batch), name=f"bus:{durable}"
+        )
+        task.add_done_callback(_report_death)
+        sub = _JetStreamSubscription(psub, task)
+        self._subs.append(sub)
+        return sub
+
+    async def _pull_consumer(self, subject: str, durable: str) -> JetStreamContext.PullSubscription:
         js = self._jetstream()
         config = ConsumerConfig(
             durable_name=durable,
@@ -165,12 +198,7 @@ class JetStreamBus(Bus):
             max_deliver=self.max_deliver,
         )
         await js.add_consumer(self.stream, config)
-        psub = await js.pull_subscribe_bind(durable=durable, stream=self.stream)
-        task = asyncio.create_task(self._run(psub, durable, handler), name=f"bus:{durable}")
-        task.add_done_callback(_report_death)
-        sub = _JetStreamSubscription(psub, task)
-        self._subs.append(sub)
-        return sub
+        return await js.pull_subscribe_bind(durable=durable, stream=self.stream)
 
     async def health(self) -> dict[str, Any]:
         """Kind, connection state and the stream's message count (no URL: it may hold a secret)."""
@@ -206,8 +234,7 @@ class JetStreamBus(Bus):
                 await asyncio.sleep(1.0)
                 continue
             pending = list(msgs)
-            keepalive = asyncio.create_task(self._keep_alive(pending))
-            try:
+            async with self._held(pending):
                 while pending:
                     try:
                         await self._handle(durable, handler, pending[0])
@@ -215,8 +242,14 @@ class JetStreamBus(Bus):
                         # The ack was lost (connection down): the server redelivers the message.
                         log.warning("bus: %s could not acknowledge", durable, exc_info=True)
                     pending.pop(0)
-            finally:
-                keepalive.cancel()
+
+    @contextlib.asynccontextmanager
+    async def _held(self, pending: list[Msg]) -> AsyncIterator[None]:
+        keepalive = asyncio.create_task(self._keep_alive(pending))
+        try:
+            yield
+        finally:
+            keepalive.cancel()
 
     async def _keep_alive(self, pending: list[Msg]) -> None:
         # A batch waits while its first messages are handled: tell the server the rest are
@@ -236,27 +269,81 @@ class JetStreamBus(Bus):
             return
         try:
             await handler(event)
-        except Exception:
-            count = msg.metadata.num_delivered
-            if count >= self.max_deliver:
-                log.exception(
-                    "bus: %s gave up on event %s (%s) after %d deliveries: dead",
-                    durable,
-                    event.id,
-                    event.subject,
-                    count,
-                )
-                await msg.term()
-                return
-            delay = min(self._backoff * 2 ** (count - 1), self._max_backoff)
-            log.warning(
-                "bus: %s failed on event %s (delivery %d), retry in %.2fs",
-                durable,
-                event.id,
-                count,
-                delay,
-                exc_info=True,
-            )
-            await msg.nak(delay=delay)
+        except Exception as exc:
+            await self._failed(durable, msg, event, exc)
             return
         await msg.ack()
+
+    async def _failed(self, durable: str, msg: Msg, event: Event, exc: Exception) -> None:
+        count = msg.metadata.num_delivered
+        if count >= self.max_deliver:
+            log.error(
+                "bus: %s gave up on event %s (%s) after %d deliveries: dead",
+                durable,
+                event.id,
+                event.subject,
+                count,
+                exc_info=exc,
+            )
+            await msg.term()
+            return
+        delay = min(self._backoff * 2 ** (count - 1), self._max_backoff)
+        log.warning(
+            "bus: %s failed on event %s (delivery %d), retry in %.2fs",
+            durable,
+            event.id,
+            count,
+            delay,
+            exc_info=exc,
+        )
+        await msg.nak(delay=delay)
+
+    async def _run_batches(
+        self,
+        psub: JetStreamContext.PullSubscription,
+        durable: str,
+        handler: BatchHandler,
+        max_batch: int,
+    ) -> None:
+        while True:
+            try:
+                msgs = await psub.fetch(max_batch, timeout=self._fetch_timeout)
+            except TimeoutError:
+                continue
+            except Exception:
+                log.warning("bus: %s fetch failed", durable, exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            batch: list[tuple[Msg, Event]] = []
+            for msg in msgs:
+                try:
+                    batch.append((msg, Event.from_bytes(msg.data)))
+                except ValueError:
+                    log.exception(
+                        "bus: %s got an unreadable message on %s: dropped", durable, msg.subject
+                    )
+                    with contextlib.suppress(nats.errors.Error):
+                        await msg.term()
+            if not batch:
+                continue
+            failed = await self._handle_batch(handler, batch)
+            for msg, event in batch:
+                try:
+                    error = failed.get(event.id)
+                    if error is None:
+                        await msg.ack()
+                    else:
+                        await self._failed(durable, msg, event, error)
+                except Exception:
+                    # The ack was lost (connection down): the server redelivers the message.
+                    log.warning("bus: %s could not acknowledge", durable, exc_info=True)
+
+    async def _handle_batch(
+        self, handler: BatchHandler, batch: list[tuple[Msg, Event]]
+    ) -> dict[str, Exception]:
+        async with self._held([m for m, _ in batch]):
+            try:
+                return await handler([event for _, event in batch])
+            except Exception as exc:
+                # The handler itself broke (not one event): the whole batch comes back.
+                return {event.id: exc for _, event in batch}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +36,7 @@ from zhian.domains.places.registry import plates_api, quality_api
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
+from zhian.domains.transport import retention
 from zhian.domains.transport.directory import DbDirectory
 from zhian.domains.transport.rules import AlertRules
 from zhian.gateways.jt808.server import Jt808Server
@@ -51,11 +54,13 @@ def create_app(
     bus: Bus | None = None,
     jt808_port: int | None = None,
     jt808_host: str = "127.0.0.1",
+    purge_positions: bool = False,
 ) -> FastAPI:
     """Build the app; settings are read now (at start-up), never at import time.
 
     With ``jt808_port`` the JT/T 808 gateway runs in the same process (0 picks a free port;
-    the server is ``app.state.jt808`` while the app runs).
+    the server is ``app.state.jt808`` while the app runs). With ``purge_positions`` vehicle
+    positions past the retention are purged at start and then periodically (``zhian serve``).
     """
     settings = settings or load_settings()
     if session_factory is None:
@@ -70,13 +75,28 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await the_bus.start()
         gateway: Jt808Server | None = None
+        purger: asyncio.Task[None] | None = None
         try:
             await transport_consumers.subscribe(the_bus, factory, rules)
             if jt808_port is not None:
                 gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
             app.state.jt808 = gateway
+            if purge_positions:
+                purger = asyncio.create_task(
+                    retention.run_periodically(
+                        factory,
+                        retention_days=settings.transport_retention_days,
+                        every_s=settings.transport_purge_interval_minutes * 60,
+                    ),
+                    name="zhian-transport-retention",
+                )
+            app.state.purger = purger
             yield
         finally:
+            if purger is not None:
+                purger.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purger
             if gateway is not None:
                 await gateway.close()
             app.state.jt808 = None
@@ -94,6 +114,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.bus = the_bus
     app.state.jt808 = None
+    app.state.purger = None
 
     app.add_middleware(TransactionMiddleware, factory=session_factory)
     app.add_middleware(SecurityHeadersMiddleware)

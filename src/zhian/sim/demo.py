@@ -175,5 +175,7 @@ def run_server(
             file=sys.stderr,
         )
         raise SystemExit(2)
-    app = create_app(settings, jt808_port=jt808_port, jt808_host=jt808_host or host)
+    app = create_app(
+        settings, jt808_port=jt808_port, jt808_host=jt808_host or host, purge_positions=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

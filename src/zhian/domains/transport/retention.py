@@ -86,24 +86,31 @@ def _held(held: dict[int, datetime]) -> ColumnElement[bool]:
     )
 
 
-def count_expired(session: Session, cutoff: datetime) -> tuple[int, int]:
-    """(fixes to purge, fixes past the cut-off but held for an unhandled alert)."""
+def count_held(session: Session, cutoff: datetime) -> int:
+    """Fixes past the cut-off but kept for an unhandled alert."""
+    held = _held(holds(session, cutoff))
+    return (
+        session.scalar(select(func.count(Position.id)).where(Position.located_at < cutoff, held))
+        or 0
+    )
+
+
+def count_expired(session: Session, cutoff: datetime) -> int:
+    """Fixes a purge would delete now."""
     held = _held(holds(session, cutoff))
     old = Position.located_at < cutoff
-    expired = session.scalar(select(func.count(Position.id)).where(old, not_(held))) or 0
-    kept = session.scalar(select(func.count(Position.id)).where(old, held)) or 0
-    return expired, kept
+    return session.scalar(select(func.count(Position.id)).where(old, not_(held))) or 0
 
 
 def purge_batch(
     session: Session, *, actor: Actor, cutoff: datetime, retention_days: int, batch: int
 ) -> int:
-    """Delete up to ``batch`` expired fixes (oldest ids first), audited; how many went."""
+    """Delete up to ``batch`` expired fixes (oldest first), audited; how many went."""
     held = _held(holds(session, cutoff))
     ids = session.scalars(
         select(Position.id)
         .where(Position.located_at < cutoff, not_(held))
-        .order_by(Position.id)
+        .order_by(Position.located_at, Position.id)  # oldest first, along the time index
         .limit(batch)
     ).all()
     if not ids:
@@ -140,9 +147,9 @@ def purge(
         raise InvalidInput("批量须为正数", field="batch")
     cutoff = cutoff_for(now, retention_days)
     with unit_of_work(factory) as session:
-        expired, held = count_expired(session, cutoff)
-    if dry_run or not expired:
-        return PurgeReport(cutoff, expired, held, 0, dry_run)
+        held = count_held(session, cutoff)
+        if dry_run:
+            return PurgeReport(cutoff, count_expired(session, cutoff), held, 0, True)
     purged = batches = 0
     while True:
         with unit_of_work(factory) as session:

@@ -211,6 +211,13 @@ def test_playback_pages_render_and_link(app: App) -> None:
     assert "<script>" not in page.text
     trip = app.client.get(f"/transport/permits/{ids[1]}/playback")
     assert trip.status_code == 200 and f"/api/v1/transport/permits/{ids[1]}/track" in trip.text
+    ranged = app.client.get(
+        f"/transport/vehicles/{ids[0]}/playback",
+        params={"since": "2026-11-01T08:00", "until": "2026-11-01T09:30:00"},  # Beijing time
+    )
+    assert (
+        "since=2026-11-01T00%3A00%3A00%2B00%3A00&amp;until=2026-11-01T01%3A30%3A00" in ranged.text
+    )
     bad = app.client.get(f"/transport/vehicles/{ids[0]}/playback", params={"since": "yesterday"})
     assert bad.status_code == 200 and "zh-field-error" in bad.text and "data-track" not in bad.text
     assert app.client.get("/transport/vehicles/999999/playback").status_code == 404

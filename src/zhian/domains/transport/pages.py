@@ -58,10 +58,12 @@ def _local_input(value: datetime) -> str:
 
 
 def _parse_local(raw: str, field: str) -> datetime:
-    try:
-        return datetime.strptime(raw.strip(), LOCAL_INPUT).replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise InvalidInput("时间格式应为 年-月-日T时:分", field=field) from None
+    for fmt in (LOCAL_INPUT, LOCAL_INPUT + ":%S"):  # some browsers send seconds
+        try:
+            return datetime.strptime(raw.strip(), fmt).replace(tzinfo=SHANGHAI)
+        except ValueError:
+            continue
+    raise InvalidInput("时间格式应为 年-月-日T时:分", field=field)
 
 
 def _kind_labels(request: Request) -> str:

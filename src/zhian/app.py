@@ -36,6 +36,7 @@ from zhian.domains.places.registry import plates_api, quality_api
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
+from zhian.domains.transport import retention
 from zhian.domains.transport import signal as transport_signal
 from zhian.domains.transport.directory import DbDirectory
 from zhian.gateways.jt808.server import Jt808Server
@@ -53,11 +54,13 @@ def create_app(
     bus: Bus | None = None,
     jt808_port: int | None = None,
     jt808_host: str = "127.0.0.1",
+    purge_positions: bool = False,
 ) -> FastAPI:
     """Build the app; settings are read now (at start-up), never at import time.
 
     With ``jt808_port`` the JT/T 808 gateway runs in the same process (0 picks a free port;
-    the server is ``app.state.jt808`` while the app runs).
+    the server is ``app.state.jt808`` while the app runs). With ``purge_positions`` vehicle
+    positions past the retention are purged at start and then periodically (``zhian serve``).
     """
     settings = settings or load_settings()
     if session_factory is None:
@@ -73,6 +76,14 @@ def create_app(
         transport_signal.SIGNAL_CHECK_S,
         lambda: transport_signal.run_check(factory, now=utcnow(), rules=rules),
     )
+    if purge_positions:
+        periodic.add(
+            "transport.retention",
+            settings.transport_purge_interval_minutes * 60,
+            lambda: retention.purge(
+                factory, now=utcnow(), retention_days=settings.transport_retention_days
+            ),
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,6 +115,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.bus = the_bus
     app.state.jt808 = None
+    app.state.periodic = periodic
 
     app.add_middleware(TransactionMiddleware, factory=session_factory)
     app.add_middleware(SecurityHeadersMiddleware)

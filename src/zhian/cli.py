@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from zhian.core.scope import Actor
+    from zhian.core.settings import Settings
     from zhian.domains.places.registry.index import RegistryIndex
 
 T = TypeVar("T")
@@ -36,10 +37,25 @@ jt808_app = typer.Typer(help="JT/T 808 tools for field engineers.", no_args_is_h
 app.add_typer(jt808_app, name="jt808")
 sim_app = typer.Typer(help="Simulators for demos and load tests.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
+transport_app = typer.Typer(help="Dangerous-goods vehicle monitoring.", no_args_is_help=True)
+app.add_typer(transport_app, name="transport")
 
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def _settings() -> Settings:
+    """The settings, or a readable message and exit 2 when the environment is wrong."""
+    from pydantic import ValidationError
+
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            _err(f"error (ZHIAN_{where.upper()}): {error['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(2) from None
 
 
 def _operator() -> Actor:
@@ -297,6 +313,39 @@ def sim_vehicles(
     vehicles.drive(count, host, int(port), speedup=speedup)
 
 
+@transport_app.command("purge")
+def transport_purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be purged")
+    ] = False,
+    batch: Annotated[int, typer.Option(min=1, help="Positions deleted per transaction")] = 5000,
+) -> None:
+    """Delete vehicle positions older than ZHIAN_TRANSPORT_RETENTION_DAYS (audited)."""
+    from zhian.core.errors import DomainError
+    from zhian.core.time import utcnow
+    from zhian.domains.transport import retention
+
+    settings = _settings()
+    try:
+        report = retention.purge(
+            _factory(),
+            now=utcnow(),
+            retention_days=settings.transport_retention_days,
+            batch=batch,
+            dry_run=dry_run,
+            actor=_operator(),
+        )
+    except DomainError as exc:
+        _err(f"error ({exc.field}): {exc.message}")
+        raise typer.Exit(1) from None
+    verb = "would purge" if dry_run else "purged"
+    typer.echo(
+        f"{verb} {report.purged} positions older than {report.cutoff.isoformat()} "
+        f"({settings.transport_retention_days} days) in {report.batches} batches; "
+        f"{report.held} kept for unhandled alerts"
+    )
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -313,7 +362,7 @@ def serve(
     from zhian.sim.demo import run_server
 
     run_server(
-        load_settings(),
+        _settings(),
         host=host,
         port=port,
         jt808_port=jt808_port,

@@ -19,22 +19,30 @@ class Periodic:
     """A set of named jobs, each run every so many seconds while started."""
 
     def __init__(self) -> None:
-        self._jobs: list[tuple[str, float, Callable[[], None]]] = []
+        self._jobs: list[tuple[str, float, Callable[[], object]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    def add(self, name: str, seconds: float, job: Callable[[], None]) -> None:
+    def add(self, name: str, seconds: float, job: Callable[[], object]) -> None:
         """Run ``job`` every ``seconds`` (first run right after start)."""
         if not seconds > 0:
             raise ValueError(f"{name}: the period must be positive")
         self._jobs.append((name, seconds, job))
 
-    async def _loop(self, name: str, seconds: float, job: Callable[[], None]) -> None:
+    async def _loop(self, name: str, seconds: float, job: Callable[[], object]) -> None:
         while True:
             try:
                 await asyncio.to_thread(job)
             except Exception:
                 log.exception("periodic job %s failed; it runs again in %.0f s", name, seconds)
             await asyncio.sleep(seconds)
+
+    def names(self) -> list[str]:
+        """The jobs added, by name."""
+        return [name for name, _, _ in self._jobs]
+
+    def running(self) -> list[str]:
+        """The jobs whose loop is running now, by name."""
+        return [t.get_name() for t in self._tasks if not t.done()]
 
     def start(self) -> None:
         """Start every job's loop on the running event loop."""

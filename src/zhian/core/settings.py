@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/zhian.db"
+# The road transport regulations require vehicle positions to be kept at least six months.
+MIN_TRANSPORT_RETENTION_DAYS = 180
 
 
 class Settings(BaseSettings):
@@ -38,6 +40,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Overspeed alert: consecutive fixes at or under the limit that end it.",
     )
+    transport_retention_days: int = Field(
+        default=MIN_TRANSPORT_RETENTION_DAYS,
+        description="Vehicle positions older than this many days are purged (at least 180).",
+    )
+    transport_purge_interval_minutes: float = Field(
+        default=60.0, gt=0, description="How often `zhian serve` purges expired positions."
+    )
+
+    @field_validator("transport_retention_days")
+    @classmethod
+    def _six_months_at_least(cls, value: int) -> int:
+        if value < MIN_TRANSPORT_RETENTION_DAYS:
+            raise ValueError(
+                f"{value} days is too short: the transport regulations require vehicle "
+                f"positions to be kept at least {MIN_TRANSPORT_RETENTION_DAYS} days (six months)"
+            )
+        return value
 
     transport_night_hours: str = Field(
         default="22:00-06:00",

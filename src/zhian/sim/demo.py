@@ -125,6 +125,7 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
     JT/T 808 gateway while the trucks drive against it."""
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
     from zhian.core.migrate import upgrade
+    from zhian.core.time import utcnow
     from zhian.sim import vehicles
     from zhian.sim.registry import seed_registry
 
@@ -136,13 +137,15 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
     with unit_of_work(make_sessionmaker(engine)) as session:
         users = seed(session, settings)
         seed_registry(session)
-        vehicles.provision_demo_vehicles(session, DEMO_VEHICLES)
+        trucks = vehicles.provision_demo_vehicles(session, DEMO_VEHICLES)
+        vehicles.issue_demo_permits(session, trucks, now=utcnow())
     engine.dispose()
     print_credentials(users, f"http://{host}:{port}/")
     print(
         f"JT/T 808 gateway: {host}:{jt808_port}; {DEMO_VEHICLES} simulated dangerous-goods\n"
         f"trucks drive against it ({DEMO_SPEEDUP:g}x time): 陕ED0002 speeds, 陕ED0003 presses\n"
-        "the emergency button, 陕ED0004 stops for long, 陕ED0005 goes silent.\n",
+        "the emergency button, 陕ED0004 stops for long, 陕ED0005 goes silent, 陕ED0006\n"
+        "leaves its corridor. Each drives its outward leg under a transport permit.\n",
         file=sys.stderr,
     )
     stop = vehicles.start_in_thread(DEMO_VEHICLES, host, jt808_port, speedup=DEMO_SPEEDUP)
@@ -175,5 +178,7 @@ def run_server(
             file=sys.stderr,
         )
         raise SystemExit(2)
-    app = create_app(settings, jt808_port=jt808_port, jt808_host=jt808_host or host)
+    app = create_app(
+        settings, jt808_port=jt808_port, jt808_host=jt808_host or host, purge_positions=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

@@ -7,8 +7,13 @@ the console has something to show:
 
 - index 1 speeds: a stretch above 80 km/h early on every lap;
 - index 2 presses the emergency button (alarm bit 0) once, early on its first lap;
-- index 3 stands still for 45 minutes early on every lap (where it should not);
-- index 4 goes silent early on its first lap and never reports again.
+- index 3 stands still for 45 minutes halfway out on every lap (where it should not: far
+  from where its trip starts and ends);
+- index 4 goes silent early on its first lap (its permit still active), never to report again;
+- index 5 leaves its corridor: a detour of 1.5 km off its road early on every lap.
+
+``issue_demo_permits`` gives each truck a permit for its outward leg (the corridor is the
+route's centreline, 300 m each side), so the corridor, arrival and signal-loss rules apply.
 
 ``run_vehicles`` drives them as real terminals over TCP (register, authenticate, report);
 ``provision_demo_vehicles`` registers them in the database first. Only these registered
@@ -31,7 +36,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from zhian.domains.transport.models import Vehicle
+from zhian.domains.transport.models import Permit, Vehicle
 from zhian.sim.jt808_terminal import SimTerminal, bearing
 
 log = logging.getLogger(__name__)
@@ -75,8 +80,12 @@ EMERGENCY_FIXES = 3  # consecutive fixes with the button pressed
 # Where on a lap (fix number) each misbehaviour starts: early, so a demo shows them soon.
 SPEEDING_AT, SPEEDING_FIXES = 20, 40
 EMERGENCY_AT = 30
-STOP_AT = 15
 SILENT_AT = 40
+# The detour: out over DETOUR_RAMP fixes, DETOUR_M off the road, back over DETOUR_RAMP; long
+# enough to stay outside for over a minute even when the reports come a second apart.
+DETOUR_AT, DETOUR_FIXES, DETOUR_RAMP = 50, 80, 10
+DETOUR_M = 1_500.0
+CORRIDOR_WIDTH_M = 300.0  # each side of the centreline
 PLATE_COLOR_YELLOW = 2
 
 
@@ -88,6 +97,7 @@ class Behaviour(StrEnum):
     EMERGENCY = "emergency"
     LONG_STOP = "long_stop"
     SILENT = "silent"
+    OFF_CORRIDOR = "off_corridor"
 
 
 BEHAVIOURS = (
@@ -96,6 +106,7 @@ BEHAVIOURS = (
     Behaviour.EMERGENCY,
     Behaviour.LONG_STOP,
     Behaviour.SILENT,
+    Behaviour.OFF_CORRIDOR,
 )
 
 
@@ -112,15 +123,37 @@ class Fix:
 
 @dataclass(frozen=True)
 class SimVehicle:
-    """A simulated truck: its registration and its route (start to end and back)."""
+    """A simulated truck: its registration, its road (``corridor``, start to end) and its
+    route along it (start to end and back, a point every ~100 m)."""
 
     index: int
     plate: str
     phone: str
     division: str
+    destination: str
     behaviour: Behaviour
+    corridor: tuple[tuple[float, float], ...]
     route: tuple[tuple[float, float], ...]
     speeds: tuple[float, ...]
+
+    @property
+    def stop_at(self) -> int:
+        """Where on a lap the stopping truck stands: halfway out, far from both ends."""
+        return len(self.route) // 4
+
+    def _detour(self, i: int, lon: float, lat: float) -> tuple[float, float]:
+        """The point ``i`` pushed sideways off the road (DETOUR_M, ramped at both ends)."""
+        k = i - DETOUR_AT
+        if not 0 < k < DETOUR_FIXES:
+            return lon, lat
+        (x0, y0), (x1, y1) = self.route[i - 1], self.route[i + 1]
+        kx = EARTH_M_PER_DEG * math.cos(math.radians(lat))
+        dx, dy = (x1 - x0) * kx, (y1 - y0) * EARTH_M_PER_DEG
+        norm = math.hypot(dx, dy) or 1.0
+        off = DETOUR_M * min(1.0, k / DETOUR_RAMP, (DETOUR_FIXES - k) / DETOUR_RAMP)
+        return round(lon - dy / norm * off / kx, 6), round(
+            lat + dx / norm * off / EARTH_M_PER_DEG, 6
+        )
 
     def lap(self, number: int) -> Iterator[Fix | None]:
         """The fixes of one lap; ``None`` means the truck goes silent from here on."""
@@ -137,9 +170,11 @@ class SimVehicle:
             if self.behaviour is Behaviour.SILENT and number == 0 and i == SILENT_AT:
                 yield None
                 return
-            if self.behaviour is Behaviour.LONG_STOP and i == STOP_AT:
+            if self.behaviour is Behaviour.LONG_STOP and i == self.stop_at:
                 for _ in range(int(STOP_S // STOP_REPORT_S)):
                     yield Fix(lon, lat, 0.0, 0, STOP_REPORT_S)
+            if self.behaviour is Behaviour.OFF_CORRIDOR:
+                lon, lat = self._detour(i, lon, lat)
             yield Fix(lon, lat, speed, alarm, SPACING_M / 1000.0 / speed * 3600.0)
 
 
@@ -190,7 +225,8 @@ def fleet(count: int) -> list[SimVehicle]:
         start, end = LEGS[i % len(LEGS)]
         if (i // len(LEGS)) % 2:  # the next truck on the same road drives it the other way
             start, end = end, start
-        outward = densify(_waypoints(start, end, rng))
+        road = _waypoints(start, end, rng)
+        outward = densify(road)
         route = outward + outward[-2:0:-1]
         out.append(
             SimVehicle(
@@ -198,7 +234,9 @@ def fleet(count: int) -> list[SimVehicle]:
                 plate=f"陕ED{i + 1:04d}",
                 phone=f"139{i + 1:08d}",
                 division=start,
+                destination=end,
                 behaviour=BEHAVIOURS[i] if i < len(BEHAVIOURS) else Behaviour.NORMAL,
+                corridor=tuple((round(x, 6), round(y, 6)) for x, y in road),
                 route=tuple(route),
                 speeds=_speeds(len(route), rng),
             )
@@ -225,6 +263,42 @@ def provision_demo_vehicles(session: Session, count: int) -> list[Vehicle]:
         )
         vehicles.append(service.provision_vehicle(session, actor=actor, data=data))
     return vehicles
+
+
+def issue_demo_permits(
+    session: Session, vehicles: Sequence[Vehicle], *, now: datetime, hours: float = 24.0
+) -> list[Permit]:
+    """A permit per simulated truck for its outward leg, valid from an hour before ``now``."""
+    from zhian.core.scope import operator
+    from zhian.domains.places import service as places
+    from zhian.domains.transport import permits
+    from zhian.domains.transport.permit_schemas import PermitCreate
+
+    def name(code: str) -> str:
+        found = places.find_division(session, code)
+        return found.name if found else code
+
+    actor = operator("sim")
+    out = []
+    for sim, vehicle in zip(fleet(len(vehicles)), vehicles, strict=True):
+        fuel = "3" in vehicle.hazard_classes.split(",")
+        data = PermitCreate.model_validate(
+            {
+                "vehicle_id": vehicle.id,
+                "un_number": "1203" if fuel else "1830",  # petrol; sulphuric acid
+                "hazard_class": "3" if fuel else "8",
+                "quantity": 30.0 if fuel else 25.0,
+                "unit": "t",
+                "origin": f"{name(sim.division)}危险货物仓储区",
+                "destination": f"{name(sim.destination)}危险货物仓储区",
+                "valid_from": (now - timedelta(hours=1)).isoformat(),
+                "valid_until": (now + timedelta(hours=hours)).isoformat(),
+                "corridor": {"type": "LineString", "coordinates": [list(p) for p in sim.corridor]},
+                "corridor_width_m": CORRIDOR_WIDTH_M,
+            }
+        )
+        out.append(permits.issue_permit(session, actor=actor, data=data))
+    return out
 
 
 async def _pause(stop_event: asyncio.Event, seconds: float) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from zhian.core.errors import DomainError, Unauthenticated
 from zhian.core.identity import service as identity
@@ -96,9 +97,16 @@ async def _check_csrf(request: Request, expected: str) -> None:
         raise CsrfFailed("表单已过期或来源不明，请刷新页面后重试", field="csrf_token")
 
 
+def _lookup(request: Request, session: Session) -> Identity | None:
+    return _from_bearer(request, session) or _from_cookie(request, session)
+
+
 async def _identify(request: Request) -> Identity | None:
     session = db(request)
-    found = _from_bearer(request, session) or _from_cookie(request, session)
+    # In a worker thread like every other database call: on SQLite the first query waits
+    # (busy_timeout) for the write lock, and waiting on the event loop would stall the very
+    # commit that releases the lock, so two concurrent requests deadlocked for the timeout.
+    found = await run_in_threadpool(_lookup, request, session)
     if found is not None:
         request.state.actor = found.actor
         request.state.identity = found

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.transport import live, permits, service, tracking
+from zhian.domains.transport import live, permits, playback, service, tracking
 from zhian.domains.transport.choices import AlertKind, AlertStatus, PermitStatus
 from zhian.domains.transport.permit_schemas import (
     ExpresswayCreate,
@@ -34,6 +34,7 @@ from zhian.domains.transport.schemas import (
     VehicleOut,
     VehiclePage,
 )
+from zhian.domains.transport.track_schemas import TrackOut
 from zhian.web.deps import api_actor, db
 
 router = APIRouter(prefix="/api/v1/transport", tags=["transport"])
@@ -43,6 +44,14 @@ DbDep = Annotated[Session, Depends(db)]
 PageQ = Annotated[int, Query(ge=1)]
 PerPageQ = Annotated[int, Query(ge=1, le=500)]
 TRUNCATED_HEADER = "X-Zhian-Truncated"
+MaxPointsQ = Annotated[
+    int,
+    Query(
+        ge=2,
+        le=playback.MAX_POINTS,
+        description="A longer track is thinned to about this many fixes (see stride)",
+    ),
+]
 
 
 @router.post("/carriers", response_model=CarrierOut, status_code=201)
@@ -123,6 +132,21 @@ def vehicle_positions(
     return [PositionOut.model_validate(p) for p in rows]
 
 
+@router.get("/vehicles/{vehicle_id}/track", response_model=TrackOut)
+def vehicle_track(
+    actor: ActorDep,
+    session: DbDep,
+    vehicle_id: int,
+    since: Annotated[datetime, Query(description="ISO-8601 with zone, inclusive")],
+    until: Annotated[datetime, Query(description="ISO-8601 with zone, exclusive")],
+    max_points: MaxPointsQ = playback.DEFAULT_POINTS,
+) -> Any:
+    """Playback of a time range: the (thinned) track and the alerts of that time."""
+    return playback.vehicle_track(
+        session, actor=actor, vehicle_id=vehicle_id, since=since, until=until, max_points=max_points
+    )
+
+
 @router.get("/alerts", response_model=AlertPage)
 def list_alerts(
     actor: ActorDep,
@@ -192,6 +216,17 @@ def list_permits(
 def get_permit(actor: ActorDep, session: DbDep, permit_id: int) -> Any:
     """One permit; another jurisdiction's is a 404."""
     return permits.permit_out(permits.get_permit(session, actor=actor, permit_id=permit_id))
+
+
+@router.get("/permits/{permit_id}/track", response_model=TrackOut)
+def permit_track(
+    actor: ActorDep,
+    session: DbDep,
+    permit_id: int,
+    max_points: MaxPointsQ = playback.DEFAULT_POINTS,
+) -> Any:
+    """Playback of a permit's trip: the (thinned) track, the corridor and the trip's alerts."""
+    return playback.permit_track(session, actor=actor, permit_id=permit_id, max_points=max_points)
 
 
 @router.post("/no-go-zones", response_model=ZoneOut, status_code=201)

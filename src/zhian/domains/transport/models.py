@@ -66,7 +66,11 @@ class Position(Base):
     """One GNSS fix of a vehicle, WGS-84, as its terminal reported it."""
 
     __tablename__ = "transport_position"
-    __table_args__ = (Index("ix_transport_position_vehicle_time", "vehicle_id", "located_at"),)
+    __table_args__ = (
+        Index("ix_transport_position_vehicle_time", "vehicle_id", "located_at"),
+        # The retention purge deletes the oldest fixes first, across all vehicles.
+        Index("ix_transport_position_located_at", "located_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("transport_vehicle.id"))

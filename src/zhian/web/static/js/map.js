@@ -21,6 +21,8 @@
  *
  * API: window.zhMap.init(el) -> controller; window.zhMap.project(lon, lat[, el]) -> {x, y}
  * in the SVG user space of that map (the first map when el is omitted), or null.
+ * controller.showExtent(west, south, east, north) centres and zooms on a lon/lat box (a
+ * track, a corridor); overlays go into their own <g> before the label layer.
  */
 (function () {
   'use strict';
@@ -245,6 +247,18 @@
       },
       reset,
       reloadPoints: loadPoints,
+      showExtent(west, south, east, north) {
+        if (!state.proj || ![west, south, east, north].every(finite)) return;
+        const a = state.proj.project(west, north);
+        const b = state.proj.project(east, south);
+        const [w, h] = viewportSize();
+        const need = Math.max(((b.x - a.x) * (1 + 2 * PAD)) / w, ((b.y - a.y) * (1 + 2 * PAD)) / h);
+        state.zoom = Math.min(Math.max(need ? state.fitUpp / need : MAX_ZOOM, MIN_ZOOM), MAX_ZOOM);
+        state.cx = (a.x + b.x) / 2;
+        state.cy = (a.y + b.y) / 2;
+        clampCentre();
+        schedule();
+      },
     };
     maps.set(el, controller);
 

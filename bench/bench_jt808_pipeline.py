@@ -1,0 +1,337 @@
+"""Positions stored per second, end to end: TCP → JT/T 808 gateway → bus → transport consumer
+→ database, with thousands of terminals connected at once.
+
+    .venv/bin/python bench/bench_jt808_pipeline.py [--terminals 5000] [--fixes 10]
+        [--duration 60] [--database-url URL]
+
+The gateway, the in-process bus and the transport consumer run in this process, as under
+``zhian serve --jt808-port``; the terminals run in a child process (asyncio, one connection
+each) so that they do not share this process's core. Every terminal authenticates first; then
+each sends its fixes (0x0200, pipelined) and the bench waits until all are stored or
+``--duration`` seconds have passed, counting rows in ``transport_position``.
+
+Baselines measured in the same run, on the same kind of frames and database:
+
+- decode only: ``decode_frame`` + ``decode_body`` of the same frames (the gateway's ceiling);
+- direct: the consumer's own effect (``apply_once`` + ``record_position``, one transaction
+  per fix, exactly what the consumer does per event) called in a loop, no TCP and no bus.
+
+Target (issue 5): >= 10,000 positions/s stored with 5,000 terminals connected. The default
+database is a fresh SQLite file (WAL, synchronous=FULL, as deployed); pass
+``--database-url`` for an empty PostgreSQL database.
+
+Not met today, and the direct baseline says why: the consumer handles one event at a time,
+each in its own transaction, and the rules read their state (active alerts, permit, zones)
+from the database on every fix, so the pipeline can never beat the direct loop, which itself
+runs at a few hundred fixes/s at best. The gateway publishes far faster. Reaching the target
+needs micro-batches per transaction (a batch-delivering bus consumer) and rule state kept in
+memory between fixes; this bench is the yardstick for that work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+AUTH_CODE = "bench-808"
+PORT_LINE = "port "
+
+
+def phone_of(i: int) -> str:
+    """Terminal number of bench terminal ``i``."""
+    return f"1370{i:07d}"
+
+
+def location_frames(i: int, count: int, start: datetime, serial0: int = 2) -> bytes:
+    """``count`` 0x0200 frames of terminal ``i``, one second apart, in one byte string."""
+    from zhian.gateways.jt808.codec import encode_frame
+    from zhian.gateways.jt808.location import CST, Location, encode_location
+    from zhian.gateways.jt808.messages import LOCATION
+
+    rng = random.Random(i)
+    lon, lat = 109.3 + rng.random() * 0.5, 34.45 + rng.random() * 0.3
+    out = []
+    for k in range(count):
+        loc = Location(
+            0,
+            0b11,
+            round(lat + k * 1e-4, 6),
+            round(lon + k * 1e-4, 6),
+            400,
+            55.0,
+            90,
+            (start + timedelta(seconds=k)).astimezone(CST),
+            {0x01: 1000.0 + k / 10},
+        )
+        out.append(encode_frame(LOCATION, phone_of(i), serial0 + k, encode_location(loc)))
+    return b"".join(out)
+
+
+# --- the terminals (child process) -----------------------------------------------------------
+
+
+async def _terminals(host: str, port: int, first: int, count: int, fixes: int) -> None:
+    from zhian.gateways.jt808.codec import FrameSplitter, encode_frame
+    from zhian.gateways.jt808.messages import AUTHENTICATE, Authenticate, encode_body
+
+    gate = asyncio.Semaphore(200)  # connection ramp: a real fleet does not connect at once
+
+    async def connect(i: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with gate:
+            reader, writer = await asyncio.open_connection(host, port)
+            body = encode_body(Authenticate(AUTH_CODE), 2013)
+            writer.write(encode_frame(AUTHENTICATE, phone_of(i), 1, body))
+            await writer.drain()
+            splitter = FrameSplitter()
+            while not list(splitter.feed(await reader.read(4096))):
+                pass
+            return reader, writer
+
+    t0 = time.perf_counter()
+    conns = await asyncio.gather(*(connect(first + n) for n in range(count)))
+    print(f"ready {count} {time.perf_counter() - t0:.2f}", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    payloads = [location_frames(first + n, fixes, start) for n in range(count)]
+
+    async def send(n: int) -> None:
+        _, writer = conns[n]
+        writer.write(payloads[n])
+        await writer.drain()
+
+    async def drain_acks(reader: asyncio.StreamReader) -> None:
+        while await reader.read(65536):
+            pass
+
+    readers = [asyncio.create_task(drain_acks(r)) for r, _ in conns]
+    await asyncio.gather(*(send(n) for n in range(count)))
+    print("sent", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for _, writer in conns:
+        writer.close()
+    for task in readers:
+        task.cancel()
+
+
+# --- the platform (this process) ------------------------------------------------------------
+
+
+def prepare(url: str, terminals: int, spare: int) -> sessionmaker[Session]:
+    """Migrate, load the divisions, provision ``terminals + spare`` registered vehicles."""
+    from zhian.core.db import check_durability, make_engine, make_sessionmaker, unit_of_work
+    from zhian.core.migrate import upgrade
+    from zhian.domains.places import service as places
+    from zhian.domains.transport.models import Vehicle
+
+    upgrade(url)
+    engine = make_engine(url)
+    check_durability(engine)
+    factory = make_sessionmaker(engine)
+    digest = hashlib.sha256(AUTH_CODE.encode()).hexdigest()
+    now = datetime.now(UTC)
+    with unit_of_work(factory) as session:
+        places.load_weinan_profile(session)
+        session.execute(
+            insert(Vehicle),
+            [
+                {
+                    "plate": f"陕B{i:05d}",
+                    "plate_color": 2,
+                    "terminal_phone": phone_of(i).lstrip("0"),
+                    "division": "610502",
+                    "hazard_classes": "3",
+                    "body_type": "tank",
+                    "is_police_unit": False,
+                    "auth_code_hash": digest,
+                    "registered_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(terminals + spare)
+            ],
+        )
+    return factory
+
+
+def stored(factory: sessionmaker[Session]) -> int:
+    """Rows in transport_position."""
+    from zhian.domains.transport.models import Position
+
+    with factory() as session:
+        return session.scalar(select(func.count(Position.id))) or 0
+
+
+def decode_rate(frames: bytes, rounds: int = 3) -> float:
+    """Frames/s of decode_frame + decode_body over the same frames, best of ``rounds``."""
+    from zhian.gateways.jt808.codec import FrameSplitter, decode_frame
+    from zhian.gateways.jt808.messages import decode_body
+
+    raw = list(FrameSplitter().feed(frames))
+    best = 0.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for r in raw:
+            frame = decode_frame(r)
+            decode_body(frame.header.msg_id, frame.body, frame.header.version)
+        best = max(best, len(raw) / (time.perf_counter() - t0))
+    return best
+
+
+def direct_rate(factory: sessionmaker[Session], first: int, vehicles: int, fixes: int) -> float:
+    """Positions/s of the consumer's effect called directly, one transaction per fix."""
+    from zhian.core.bus import Event
+    from zhian.core.bus.consumer import apply_once
+    from zhian.domains.transport.consumers import CONSUMER, SUBJECT, position_effect
+    from zhian.domains.transport.rules import AlertRules
+    from zhian.gateways.jt808.codec import FrameSplitter, decode_frame
+    from zhian.gateways.jt808.location import Location
+    from zhian.gateways.jt808.messages import decode_body
+    from zhian.gateways.jt808.normalize import position_event, position_event_id
+
+    effect = position_effect(AlertRules())
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    events = []
+    for i in range(first, first + vehicles):
+        for r in FrameSplitter().feed(location_frames(i, fixes, start)):
+            frame = decode_frame(r)
+            loc = decode_body(frame.header.msg_id, frame.body)
+            assert isinstance(loc, Location)
+            phone = frame.header.phone
+            data = position_event(phone, loc, version=2013, serial=frame.header.serial)
+            events.append(Event.new(SUBJECT, "bench", data, id=position_event_id(phone, loc)))
+    t0 = time.perf_counter()
+    for event in events:
+        apply_once(CONSUMER, factory, effect, event)
+    return len(events) / (time.perf_counter() - t0)
+
+
+async def pipeline(
+    factory: sessionmaker[Session], terminals: int, fixes: int, duration: float
+) -> dict[str, float]:
+    """Run the gateway, bus and consumer here and the terminals in a child process."""
+    from zhian.app import start_jt808
+    from zhian.core.bus.memory import InMemoryBus
+    from zhian.domains.transport import consumers
+    from zhian.domains.transport.rules import AlertRules
+
+    total = terminals * fixes
+    bus = InMemoryBus(max_messages=max(100_000, 2 * total))
+    await bus.start()
+    await consumers.subscribe(bus, factory, AlertRules())
+    server = await start_jt808(bus, factory, host="127.0.0.1", port=0)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--terminals-at",
+        f"127.0.0.1:{server.port}",
+        "--terminals",
+        str(terminals),
+        "--fixes",
+        str(fixes),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    out: dict[str, float] = {}
+    try:
+        line = (await child.stdout.readline()).decode().split()
+        if not line or line[0] != "ready":
+            raise RuntimeError(f"terminals failed to connect: {line}")
+        out["connect_s"] = float(line[2])
+        before = stored(factory)
+        published0 = server.counters.positions_published
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+        t0 = time.perf_counter()
+        published_at: float | None = None
+        deadline = t0 + duration
+        count = 0
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(0.25)
+            if published_at is None and server.counters.positions_published - published0 >= total:
+                published_at = time.perf_counter() - t0
+            count = await asyncio.to_thread(stored, factory) - before
+            if count >= total:
+                break
+        elapsed = time.perf_counter() - t0
+        out.update(
+            stored=count,
+            elapsed_s=elapsed,
+            published=server.counters.positions_published - published0,
+            published_s=published_at or elapsed,
+            connections=server.counters.connections,
+        )
+        child.stdin.write(b"stop\n")
+        await child.stdin.drain()
+        await asyncio.wait_for(child.wait(), 30)
+    finally:
+        if child.returncode is None:
+            child.kill()
+        await server.close()
+        await bus.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--terminals", type=int, default=5000)
+    parser.add_argument("--fixes", type=int, default=10, help="fixes each terminal sends")
+    parser.add_argument("--duration", type=float, default=60.0, help="stop waiting after (s)")
+    parser.add_argument("--direct", type=int, default=500, help="fixes of the direct baseline")
+    parser.add_argument("--database-url", default=None, help="an EMPTY database; default SQLite")
+    parser.add_argument("--terminals-at", default=None, help=argparse.SUPPRESS)  # the child
+    args = parser.parse_args()
+
+    if args.terminals_at:
+        host, _, port = args.terminals_at.rpartition(":")
+        asyncio.run(_terminals(host, int(port), 0, args.terminals, args.fixes))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        spare = max(1, args.direct // 10)
+        factory = prepare(url, args.terminals, spare)
+        backend = factory.kw["bind"].dialect.name
+        print(f"database: {backend}; {args.terminals} terminals x {args.fixes} fixes")
+
+        sample = b"".join(location_frames(i, args.fixes, datetime.now(UTC)) for i in range(500))
+        decoded = decode_rate(sample)
+        direct = direct_rate(factory, args.terminals, spare, 10)
+        print(f"baseline decode only:           {decoded:12,.0f} frames/s")
+        print(
+            f"baseline direct record_position: {direct:11,.0f} positions/s (one transaction each)"
+        )
+
+        r = asyncio.run(pipeline(factory, args.terminals, args.fixes, args.duration))
+        rate = r["stored"] / r["elapsed_s"] if r["elapsed_s"] else 0.0
+        total = args.terminals * args.fixes
+        print(f"terminals connected and authenticated: {args.terminals} in {r['connect_s']:.1f} s")
+        print(
+            f"gateway published {r['published']:,.0f}/{total:,} fixes in {r['published_s']:.1f} s"
+            f" ({r['published'] / r['published_s']:,.0f}/s)"
+        )
+        done = "all" if r["stored"] >= total else f"{r['stored']:,.0f} of {total:,} (time limit)"
+        print(f"stored {done} in {r['elapsed_s']:.1f} s")
+        print(f"pipeline TCP -> stored:         {rate:12,.0f} positions/s (target >= 10,000)")
+        print(
+            f"ratio pipeline / direct: {rate / direct:.2f}; pipeline / decode: {rate / decoded:.4f}"
+        )
+        factory.kw["bind"].dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,9 @@ a CLI command, a bus consumer) commits it, or rolls it back on error.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -79,11 +82,80 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE: take the write lock at BEGIN, waiting up to busy_timeout for it. A deferred
-    # transaction that reads and then writes fails at once ("database is locked", no wait)
-    # whenever another connection committed in between, as the bus consumers do all the time.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+SQLITE_BUSY_S = 10.0
+
+
+class WriterQueue:
+    """First come, first served for SQLite's single write lock, within this process.
+
+    SQLite's own wait (busy_timeout) polls with growing sleeps, so a connection that commits
+    and begins again at once (a bus consumer working through a backlog) takes the lock back
+    before a waiting request wakes up, again and again until that request times out. Waiters
+    here queue in arrival order and the lock passes to the first of them on commit.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._holder: object | None = None
+
+    def acquire(self, owner: object, timeout: float = SQLITE_BUSY_S) -> None:
+        """Wait for the turn of ``owner``; raise ``OperationalError`` after ``timeout``."""
+        with self._cond:
+            ticket = object()
+            self._waiting.append(ticket)
+            turn = self._cond.wait_for(
+                lambda: self._holder is None and self._waiting[0] is ticket, timeout
+            )
+            if not turn:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()
+                raise sqlite3.OperationalError("database is locked (writer queue timeout)")
+            self._waiting.popleft()
+            self._holder = owner
+
+    def release(self, owner: object) -> None:
+        """End the turn of ``owner`` (no-op if it does not hold it)."""
+        with self._cond:
+            if self._holder is owner:
+                self._holder = None
+                self._cond.notify_all()
+
+
+_writer_queues: dict[str, WriterQueue] = {}
+_writer_queues_lock = threading.Lock()
+
+
+def writer_queue(database: str) -> WriterQueue:
+    """The writer queue of one SQLite database file (shared by every engine on it)."""
+    key = str(Path(database).resolve())
+    with _writer_queues_lock:
+        return _writer_queues.setdefault(key, WriterQueue())
+
+
+def _sqlite_writers(engine: Engine, queue: WriterQueue) -> None:
+    def begin(conn: Any) -> None:
+        # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that reads and
+        # then writes fails at once ("database is locked", no wait) whenever another
+        # connection committed in between, as the bus consumers do all the time.
+        owner = conn.connection.dbapi_connection
+        queue.acquire(owner)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.release(owner)
+            raise
+
+    def end(conn: Any) -> None:
+        queue.release(conn.connection.dbapi_connection)
+
+    def returned(dbapi_conn: Any, _record: Any) -> None:
+        queue.release(dbapi_conn)  # a connection handed back mid-transaction (an error path)
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+    event.listen(engine, "checkin", returned)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -95,7 +167,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if db and db != ":memory:":
+            _sqlite_writers(engine, writer_queue(db))
+        else:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "jt808.position"
 CONSUMER = "transport-positions"
-POSITIONS_BATCH = 500
+POSITIONS_BATCH = 100
 
 
 def alert_rules(settings: Settings) -> AlertRules:
@@ -72,6 +72,8 @@ async def subscribe(
 ) -> Subscription:
     """Start the positions consumer on the bus."""
     # Batched: a commit per fix (an fsync each) would cap the city's fleet at the disk's
-    # flush rate; one commit per batch of waiting fixes does not.
+    # flush rate; one commit per batch of waiting fixes does not. The batch stays small
+    # enough that the write lock (SQLite has one) is held for well under a second, so
+    # requests waiting for it are not starved while a backlog is worked off.
     handler = idempotent_batch(CONSUMER, session_factory, position_effect(rules))
     return await bus.subscribe_batch(SUBJECT, CONSUMER, handler, max_batch=POSITIONS_BATCH)

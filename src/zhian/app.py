@@ -25,6 +25,7 @@ from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.incidents import analysis_api as incident_analysis_api
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
@@ -107,6 +108,8 @@ def create_app(
         registry_api.router,
         transport_api.router,
         hazmat_api.router,
+        # Before incidents_api: its /incidents/{incident_id} would take /incidents/hotspots.
+        incident_analysis_api.router,
         incidents_api.router,
         identity_api.router,
         audit_api.router,

@@ -12,8 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-import shapely
-from shapely.geometry import shape
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
@@ -82,15 +80,25 @@ def _extent(
     """The local-projection bounding box of the visible boundaries (under ``prefix``)."""
     features = places.map_features(session, actor=actor)["features"]
     parts = [
-        shapely.get_coordinates(shape(f["geometry"]))
+        np.asarray(ring, dtype=np.float64)[:, :2]
         for f in features
         if f["geometry"] and (prefix is None or str(f["properties"]["adcode"]).startswith(prefix))
+        for ring in _rings(f["geometry"])
     ]
     if not parts:
         return None
     lonlat = np.concatenate(parts)
     x, y = hotspots.to_local_xy(lonlat[:, 0], lonlat[:, 1])
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+
+
+def _rings(geometry: dict[str, Any]) -> list[Any]:
+    """The coordinate rings of a GeoJSON Polygon or MultiPolygon."""
+    if geometry["type"] == "Polygon":
+        return list(geometry["coordinates"])
+    if geometry["type"] == "MultiPolygon":
+        return [ring for polygon in geometry["coordinates"] for ring in polygon]
+    return []
 
 
 def hotspot_layer(
@@ -122,7 +130,9 @@ def hotspot_layer(
     )
     if incident_type is not None:
         stmt = stmt.where(Incident.type == incident_type.value)
-    points = np.array(session.execute(stmt).all(), dtype=np.float64).reshape(-1, 2)
+    # Plain tuples: numpy reads a list of Row objects one key lookup at a time.
+    points = np.array([(r[0], r[1]) for r in session.execute(stmt)], dtype=np.float64)
+    points = points.reshape(-1, 2)
     x, y = hotspots.to_local_xy(points[:, 0], points[:, 1])
     box = _extent(session, actor, prefix)
     if box is None and len(points):
@@ -162,7 +172,7 @@ def hotspot_layer(
         density = hotspots.kernel_density(counts, cell_m, bandwidth)
         rows, cols = np.nonzero(density >= KDE_FLOOR * density.max())
         values = {"density": density[rows, cols]}
-    rings = np.round(grid.cell_rings(rows, cols), 6)
+    rings = np.round(grid.cell_rings(rows, cols), 6).tolist()
     layer["features"] = [
         {
             "type": "Feature",
@@ -172,7 +182,7 @@ def hotspot_layer(
                 "count": int(counts[r, c]),
                 **{k: _json_number(v[i]) for k, v in values.items()},
             },
-            "geometry": {"type": "Polygon", "coordinates": [rings[i].tolist()]},
+            "geometry": {"type": "Polygon", "coordinates": [rings[i]]},
         }
         for i, (r, c) in enumerate(zip(rows, cols, strict=True))
     ]

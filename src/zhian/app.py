@@ -26,6 +26,7 @@ from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import analysis_api as incident_analysis_api
+from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
@@ -116,6 +117,7 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        incident_analysis_pages.router,
         registry_pages.router,
         pages.router,
     ):

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.api.test_console_auth import sign_in
 from tests.domains.incidents.builders import CITY_DISPATCHER, HOME, OTHER, actor, make_incident
 from tests.helpers import App, running_app
 from zhian.core.audit.models import AuditEntry
@@ -201,3 +202,23 @@ def test_hotspot_route(app: App) -> None:
     assert app.client.get(HOTSPOTS, params={"division": OTHER}, headers=county).status_code == 404
     officer = app.headers(app.token("hot_reg", role="regulator", division=HOME))
     assert app.client.get(HOTSPOTS, headers=officer).status_code == 403
+
+
+def test_analysis_page(app: App) -> None:
+    app.user("lw_leader", role="leader", division=HOME)
+    assert sign_in(app, "lw_leader").status_code == 303  # type: ignore[attr-defined]
+    page = app.client.get(
+        "/incidents/analysis", params={"since": "2026-11-02", "until": "2026-11-02"}
+    )
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "js/hotspots.js" in html and "<script>" not in html
+    since = "since=2026-11-02T00%3A00%3A00&amp;until=2026-11-03T00%3A00%3A00"
+    assert f'data-hotspots="{HOTSPOTS}?{since}&amp;cell_m=500&amp;method=gi"' in html
+    assert f'href="{REPORT}?{since}&amp;format=csv"' in html
+    assert f'data-division="{HOME}"' in html and f'data-division="{OTHER}"' not in html
+    # 临渭区: dispatch median 160 s, p90 340 s, 75 % within target.
+    assert "<td>2:40</td><td>5:40</td>" in html and "75.0%" in html
+    linked = app.client.get(REPORT + "?" + since.replace("&amp;", "&"))
+    assert linked.json()["total"]["incidents"] == 5
+    assert app.client.get("/incidents/analysis", params={"method": "idw"}).status_code == 422

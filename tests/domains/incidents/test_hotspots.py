@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 from esda.getisord import G_Local
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from libpysal.weights import lat2W
 from scipy import stats
 from sqlalchemy.orm import Session
@@ -52,6 +54,23 @@ def test_gi_star_equals_esda(shape: tuple[int, int], rate: float, seed: int) -> 
     mine, theirs = hotspots.gi_star(counts), esda_z(counts)
     assert np.abs(mine - theirs).max() < 1e-6
     assert mine.argmax() == theirs.argmax()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    grid=st.integers(1, 12).flatmap(
+        lambda ny: st.integers(2, 12).flatmap(
+            lambda nx: st.lists(st.integers(0, 30), min_size=ny * nx, max_size=ny * nx).map(
+                lambda v: np.array(v, dtype=np.float64).reshape(ny, nx)
+            )
+        )
+    )
+)
+def test_gi_star_equals_esda_on_any_grid(grid: np.ndarray) -> None:
+    mine, theirs = hotspots.gi_star(grid), esda_z(grid)
+    defined = np.isfinite(mine)
+    assert (defined == np.isfinite(theirs)).all()
+    assert np.allclose(mine[defined], theirs[defined], rtol=0, atol=1e-6)
 
 
 def test_gi_star_undefined_without_variance() -> None:

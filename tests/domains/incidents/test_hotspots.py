@@ -196,5 +196,10 @@ def test_layer_refusals(session: Session) -> None:
     with pytest.raises(InvalidInput) as err:
         analysis.hotspot_layer(session, actor=CITY_DISPATCHER, cell_m=50.0)
     assert err.value.field == "cell_m"
+    with pytest.raises(InvalidInput) as err:
+        analysis.hotspot_layer(
+            session, actor=county, method=HotspotMethod.KDE, cell_m=100.0, bandwidth_m=5_000.0
+        )
+    assert err.value.field == "bandwidth_m"
     empty = analysis.hotspot_layer(session, actor=county)
     assert empty["incidents"] == 0 and empty["features"] == []

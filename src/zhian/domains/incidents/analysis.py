@@ -31,6 +31,8 @@ DEFAULT_PERIOD = timedelta(days=30)
 MAX_CELLS = 1_000_000
 # A density layer leaves out cells under this share of the peak: they would only be noise.
 KDE_FLOOR = 0.01
+# The kernel costs a pass over the grid per cell of its reach (5 bandwidths each way).
+MAX_BANDWIDTH_CELLS = 20
 
 
 class HotspotMethod(StrEnum):
@@ -124,6 +126,8 @@ def hotspot_layer(
     start, end = period(since, until)
     prefix = _area_prefix(session, actor, division)
     bandwidth = bandwidth_m if bandwidth_m is not None else 2.0 * cell_m
+    if method == HotspotMethod.KDE and bandwidth > MAX_BANDWIDTH_CELLS * cell_m:
+        raise InvalidInput(f"带宽不能超过格网尺寸的 {MAX_BANDWIDTH_CELLS} 倍", field="bandwidth_m")
     stmt = select(Incident.lon, Incident.lat).where(
         *_filters(actor, prefix, start, end),
         Incident.status != IncidentStatus.CANCELLED.value,

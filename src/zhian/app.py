@@ -27,6 +27,8 @@ from zhian.core.periodic import Periodic
 from zhian.core.settings import Settings, load_settings
 from zhian.core.time import utcnow
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.incidents import analysis_api as incident_analysis_api
+from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
@@ -129,12 +131,15 @@ def create_app(
         registry_api.router,
         transport_api.router,
         hazmat_api.router,
+        # Before incidents_api: its /incidents/{incident_id} would take /incidents/hotspots.
+        incident_analysis_api.router,
         incidents_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        incident_analysis_pages.router,
         registry_pages.router,
         pages.router,
     ):

@@ -265,6 +265,21 @@ def ledger_seal(
     )
 
 
+@ledger_app.command("check-overdue")
+def ledger_check_overdue() -> None:
+    """Alert on every shipment not delivered and every issue not returned in its window (run it
+    periodically, e.g. every 5 minutes from cron or a systemd timer)."""
+    from zhian.core.errors import DomainError
+    from zhian.domains.hazmat import alerts
+
+    try:
+        opened = alerts.run_overdue_check(_factory())
+    except DomainError as exc:
+        _err(f"error: {exc.message}")
+        raise typer.Exit(1) from None
+    typer.echo(f"{opened} overdue custody alerts opened")
+
+
 def _registry_index() -> RegistryIndex | None:
     """The address registry's index if the configured database has one, else None."""
     from pathlib import Path

@@ -24,6 +24,7 @@ from zhian.core.db import check_durability, make_engine, make_sessionmaker
 from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
+from zhian.domains.firearms import api as firearms_api
 from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
@@ -107,6 +108,7 @@ def create_app(
         registry_api.router,
         transport_api.router,
         hazmat_api.router,
+        firearms_api.router,
         incidents_api.router,
         identity_api.router,
         audit_api.router,

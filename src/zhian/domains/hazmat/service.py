@@ -8,6 +8,7 @@ live in :mod:`zhian.domains.hazmat.ledger`, its proofs in :mod:`zhian.domains.ha
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -317,6 +318,26 @@ def stock(
         )
         for s, i in rows
     ]
+
+
+def holdings(session: Session, item_id: int) -> list[tuple[int, int | None, Decimal]]:
+    """Where an item is: (enterprise, site or None, quantity) of every position holding it."""
+    rows = session.execute(
+        select(Stock.enterprise_id, Stock.site_id, Stock.quantity).where(
+            Stock.item_id == item_id, Stock.quantity > 0
+        )
+    ).all()
+    return [(int(e), None if s is None else int(s), Decimal(q)) for e, s, q in rows]
+
+
+def last_entry(session: Session, item_id: int, event: EventType) -> LedgerEntry | None:
+    """An item's latest ledger entry of one kind of event."""
+    return session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.item_id == item_id, LedgerEntry.event == str(event))
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    ).first()
 
 
 def item_history(session: Session, *, actor: Actor, code: str) -> list[EntryOut]:

@@ -95,8 +95,9 @@ def fold(entries: Iterable[LedgerEntry]) -> dict[Position, Decimal]:
     return {pos: q for pos, q in total.items() if q != 0}
 
 
-def hashed_payload(entry: LedgerEntry) -> dict[str, Any]:
-    """What an entry's hash commits to: every column but the id, hashes and row times."""
+def hashed_payload(entry: Any) -> dict[str, Any]:
+    """What an entry's hash commits to: every column but the id, hashes and row times (of an
+    entry, or of a row of its columns)."""
     return {
         "enterprise_id": entry.enterprise_id,
         "seq": entry.seq,

@@ -25,6 +25,23 @@ from zhian.domains.hazmat.ledger import hashed_payload
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, Enterprise, LedgerEntry
 
 EXPORT_VERSION = 1
+HASHED_COLUMNS = (
+    LedgerEntry.enterprise_id,
+    LedgerEntry.seq,
+    LedgerEntry.prev_hash,
+    LedgerEntry.hash,
+    LedgerEntry.event,
+    LedgerEntry.item_id,
+    LedgerEntry.from_enterprise_id,
+    LedgerEntry.to_enterprise_id,
+    LedgerEntry.site_id,
+    LedgerEntry.quantity,
+    LedgerEntry.actor_id,
+    LedgerEntry.actor,
+    LedgerEntry.at,
+    LedgerEntry.reference,
+    LedgerEntry.payload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +160,9 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
     for enterprise_id, head_seq, head_hash in heads:
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
-        rows = session.scalars(
-            select(LedgerEntry)
+        # Plain rows, not ORM objects: the hashed columns only, several times faster to load.
+        rows = session.execute(
+            select(*HASHED_COLUMNS)
             .where(LedgerEntry.enterprise_id == enterprise_id)
             .order_by(LedgerEntry.seq)
         )
@@ -168,7 +186,7 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
 
 
 def _noting(
-    rows: Iterable[LedgerEntry], wanted: Mapping[int, str], seen: dict[int, str]
+    rows: Iterable[Any], wanted: Mapping[int, str], seen: dict[int, str]
 ) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
     # One pass: the chain's rows, noting the hashes at the pinned seqs on the way.
     for e in rows:

@@ -216,8 +216,7 @@ def ledger_verify() -> None:
 
     settings = load_settings()
     store = checkpoint.CheckpointStore(settings.ledger_checkpoint_dir)
-    key_path = settings.ledger_verify_key or checkpoint.public_path(settings.ledger_signing_key)
-    key = checkpoint.verify_key(key_path) if key_path.exists() else None
+    key = checkpoint.trusted_key(settings)
     report = _run(lambda s: checkpoint.verify_with_store(s, store, key))
     if not report.ok:
         _ledger_broken(report)

@@ -7,22 +7,25 @@ The signed checkpoints in the store do not move with it.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
-from tests.domains.hazmat.builders import AT, enterprise, event, tamper
+from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
+from tests.helpers import running_app
 from zhian.cli import app as cli
 from zhian.core import hashchain
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
-from zhian.domains.hazmat import checkpoint, ledger, verify
+from zhian.domains.hazmat import checkpoint, ledger, service, verify
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, LedgerEntry
 
 DAY = date(2026, 11, 1)
@@ -186,16 +189,17 @@ def test_tampered_signature_is_caught(led: Ledger) -> None:
 
 def test_checkpoint_body_altered_under_its_signature_is_caught(led: Ledger) -> None:
     path, records = _lines(led)
+    pristine = copy.deepcopy(records)
     heads = records[0]["heads"]
     assert isinstance(heads, list)
     heads[0][1] = 1  # pin an earlier seq, so a cut tail would pass
     _write(path, records)
     report = against_store(led)
-    assert (report.ok, report.checkpoint, report.reason) == (
-        False,
-        1,
-        f"{path.name}:1: bad signature",
-    )
+    assert (report.ok, report.checkpoint) == (False, 1)
+    assert report.reason == f"{path.name}:1: heads do not match their signed root"
+    pristine[1]["at"] = "2026-11-02T00:00:00.000000Z"
+    _write(path, pristine)
+    assert against_store(led).reason == f"{path.name}:2: bad signature"
 
 
 def test_removed_checkpoint_and_foreign_key_are_caught(led: Ledger) -> None:
@@ -220,6 +224,66 @@ def test_seal_refuses_to_sign_a_broken_ledger_or_extend_a_broken_store(led: Ledg
     _write(path, records)
     with pytest.raises(checkpoint.StoreBroken):
         led.store.append({"heads": [], "root": None}, led.key, at=NEXT_DAY)
+
+
+def _export(led: Ledger) -> dict[str, Any]:
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        pinned = led.store.read(led.key.public_key())
+        data = service.export_ledger(
+            session, actor=REG, enterprise_id=led.maker, checkpoints=pinned
+        )
+    return dict(json.loads(json.dumps(data)))  # as it travels
+
+
+def test_regulator_holds_an_export_against_its_signed_checkpoints_offline(led: Ledger) -> None:
+    data, public = _export(led), led.key.public_key()
+    report = checkpoint.verify_export(data, public)
+    assert (report.ok, report.checkpoints) == (True, 2)
+    assert all("heads" not in cp["signed"] for cp in data["checkpoints"])  # no one else's head
+    moved = copy.deepcopy(data)
+    moved["checkpoints"][1]["head"][0] = 9
+    assert checkpoint.verify_export(moved, public).reason == "head not in the signed heads"
+    resigned = copy.deepcopy(data)
+    resigned["checkpoints"][0]["signed"]["root"] = None
+    assert checkpoint.verify_export(resigned, public).reason == "bad signature"
+    forger = Ed25519PrivateKey.generate().public_key()
+    assert checkpoint.verify_export(data, forger).reason == "signed by another key"
+    assert not checkpoint.verify_export(data, None).ok
+    # The ledger rewritten and re-hashed, then exported again: consistent in itself only.
+    tamper(
+        led.engine,
+        f"UPDATE hazmat_ledger_entry SET actor = 'x' WHERE enterprise_id = {led.maker} AND seq = 3",
+    )
+    rehash(led.engine, led.maker)
+    again = _export(led)
+    assert verify.verify_export(again).ok
+    caught = checkpoint.verify_export(again, public)
+    assert (caught.ok, caught.enterprise_id, caught.first_bad_seq) == (False, led.maker, 8)
+    assert caught.reason == "differs from a signed checkpoint (rewritten after seq 0)"
+
+
+def test_export_through_the_api_carries_the_checkpoints(
+    led: Ledger, fresh_url: str, tmp_path: Path
+) -> None:
+    with running_app(
+        fresh_url,
+        ledger_checkpoint_dir=led.store.directory,
+        ledger_signing_key=tmp_path / "keys" / "signing.key",
+    ) as app:
+        headers = app.headers(app.token("reg9", role="regulator", division="610500"))
+        resp = app.client.get(
+            f"/api/v1/hazmat/enterprises/{led.maker}/ledger/export", headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+        assert len(resp.json()["checkpoints"]) == 2
+        assert checkpoint.verify_export(resp.json(), led.key.public_key()).ok
+        path, records = _lines(led)
+        records[0]["sig"] = "00" * 64
+        _write(path, records)
+        broken = app.client.get(
+            f"/api/v1/hazmat/enterprises/{led.maker}/ledger/export", headers=headers
+        )
+        assert broken.status_code == 409
 
 
 def test_cli_seal_and_verify(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.scope import Actor
-from zhian.domains.hazmat import alerts, service
+from zhian.domains.hazmat import alerts, checkpoint, service
 from zhian.domains.hazmat.choices import AlertKind, AlertStatus
 from zhian.domains.hazmat.schemas import (
     AlertOut,
@@ -28,7 +28,7 @@ from zhian.domains.hazmat.schemas import (
     SiteOut,
     StockOut,
 )
-from zhian.web.deps import api_actor, db
+from zhian.web.deps import api_actor, db, settings_of
 
 router = APIRouter(prefix="/api/v1/hazmat", tags=["hazmat"])
 
@@ -77,9 +77,15 @@ def enterprise_stock(actor: ActorDep, session: DbDep, enterprise_id: int) -> Any
 
 
 @router.get("/enterprises/{enterprise_id}/ledger/export")
-def export_ledger(actor: ActorDep, session: DbDep, enterprise_id: int) -> dict[str, Any]:
-    """The enterprise's ledger, head and inclusion proofs, for offline verification."""
-    return service.export_ledger(session, actor=actor, enterprise_id=enterprise_id)
+def export_ledger(
+    request: Request, actor: ActorDep, session: DbDep, enterprise_id: int
+) -> dict[str, Any]:
+    """The enterprise's ledger, head, inclusion proofs and signed checkpoints, for offline
+    verification."""
+    pinned = checkpoint.stored(settings_of(request))
+    return service.export_ledger(
+        session, actor=actor, enterprise_id=enterprise_id, checkpoints=pinned
+    )
 
 
 @router.get("/stock", response_model=list[StockOut])

@@ -10,8 +10,15 @@ head to still be on its chain with the same hash, and every pinned root to be un
 One checkpoint is one line, the canonical JSON (:func:`zhian.core.hashchain.canonical`) of::
 
     {"v": 1, "n": 7, "prev": <SHA-256 hex of line 6>, "at": "2026-11-02T01:00:00.000000Z",
-     "heads": [[enterprise_id, seq, hash], ...], "root": {"day", "tree_size", "root"} | null,
-     "key": <key id>, "sig": <hex Ed25519 signature of DOMAIN || canonical(line without sig)>}
+     "heads_root": <hex>, "heads_size": 2, "root": {"day", "tree_size", "root"} | null,
+     "key": <key id>, "heads": [[enterprise_id, seq, hash], ...], "sig": <hex>}
+
+``sig`` is the Ed25519 signature of ``DOMAIN || canonical(line without sig and heads)``; the
+heads are bound to it by ``heads_root``, the RFC 6962 root over one leaf per head (the leaf
+data of :func:`zhian.domains.hazmat.verify.leaf_data`), in enterprise order. So an export
+for one enterprise carries the signed part, its own head and an inclusion proof
+(:func:`for_export`), and a regulator checks it offline with the public key
+(:func:`verify_export`), without learning any other enterprise's head.
 
 Lines chain by ``prev`` and count up by ``n``, so a line removed or reordered in the store is
 found too; cutting the store's own tail is not (keep copies, or a write-once medium). A thief
@@ -37,8 +44,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from zhian.core import hashchain
+from zhian.core import hashchain, merkle
 from zhian.core.db import unit_of_work
+from zhian.core.errors import Conflict
+from zhian.core.settings import Settings
 from zhian.core.time import as_utc, utcnow
 from zhian.domains.hazmat import verify
 from zhian.domains.hazmat.models import ChainHead, DailyRoot
@@ -58,6 +67,8 @@ class Checkpoint:
     root: tuple[date, int, str] | None
     where: str
     line_hash: str = field(repr=False)
+    signed: dict[str, Any] = field(default_factory=dict, repr=False)
+    sig: str = field(default="", repr=False)
 
 
 class StoreBroken(Exception):
@@ -120,11 +131,41 @@ def verify_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
+def trusted_key(settings: Settings) -> Ed25519PublicKey | None:
+    """The key checkpoints are verified with (``ledger_verify_key``, else the signing key's
+    public half), or None when there is none yet."""
+    path = settings.ledger_verify_key or public_path(settings.ledger_signing_key)
+    return verify_key(path) if path.exists() else None
+
+
+def stored(settings: Settings) -> list[Checkpoint]:
+    """Every checkpoint of the configured store, verified; a broken store is a Conflict."""
+    store = CheckpointStore(settings.ledger_checkpoint_dir)
+    if not store.files():
+        return []
+    key = trusted_key(settings)
+    if key is None:
+        raise Conflict("检查点存储无验证公钥", field="ledger_verify_key")
+    try:
+        return store.read(key)
+    except StoreBroken as exc:
+        raise Conflict(f"检查点存储校验失败：{exc}") from None
+
+
 # -- the store -----------------------------------------------------------------------------
 
 
 def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line).hexdigest()
+
+
+def heads_tree(heads: list[list[Any]]) -> merkle.MerkleTree:
+    """The Merkle tree over a checkpoint's heads, one leaf per (enterprise, seq, hash)."""
+    return merkle.MerkleTree(merkle.hash_leaves(verify.leaf_data(e, s, h) for e, s, h in heads))
+
+
+def _signed_part(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("sig", "heads")}
 
 
 def _parse(record: Mapping[str, Any], where: str, line_hash: str) -> Checkpoint:
@@ -142,6 +183,8 @@ def _parse(record: Mapping[str, Any], where: str, line_hash: str) -> Checkpoint:
         root=pinned,
         where=where,
         line_hash=line_hash,
+        signed=_signed_part(record),
+        sig=str(record["sig"]),
     )
 
 
@@ -165,9 +208,10 @@ class CheckpointStore:
                 where = f"{path.name}:{number}"
                 try:
                     record = json.loads(line)
-                    body = {k: v for k, v in record.items() if k != "sig"}
+                    body = _signed_part(record)
                     signature = bytes.fromhex(record["sig"])
                     n, link, signer = record["n"], record["prev"], record["key"]
+                    tree = heads_tree(record["heads"])
                 except (ValueError, TypeError, KeyError, AttributeError):
                     raise StoreBroken(expected, where, "malformed line") from None
                 if signer != trusted:
@@ -178,6 +222,8 @@ class CheckpointStore:
                     raise StoreBroken(expected, where, "bad signature") from None
                 if n != expected or link != prev:
                     raise StoreBroken(expected, where, "broken link (a checkpoint removed?)")
+                if (tree.root.hex(), tree.size) != (body.get("heads_root"), body.get("heads_size")):
+                    raise StoreBroken(expected, where, "heads do not match their signed root")
                 try:
                     out.append(_parse(record, where, _line_hash(line)))
                 except (ValueError, TypeError, KeyError):
@@ -202,17 +248,19 @@ class CheckpointStore:
         with self._locked():
             existing = self.read(key.public_key())
             last = existing[-1] if existing else None
+            tree = heads_tree(state["heads"])
             body = {
                 "v": VERSION,
                 "n": (last.n if last else 0) + 1,
                 "prev": last.line_hash if last else hashchain.GENESIS,
                 "at": as_utc(at),
-                "heads": state["heads"],
+                "heads_root": tree.root.hex(),
+                "heads_size": tree.size,
                 "root": state["root"],
                 "key": key_id(key.public_key()),
             }
             signature = key.sign(DOMAIN + hashchain.canonical(body))
-            line = hashchain.canonical({**body, "sig": signature.hex()})
+            line = hashchain.canonical({**body, "heads": state["heads"], "sig": signature.hex()})
             path = self.directory / f"checkpoints-{as_utc(at):%Y-%m}.jsonl"
             new = not path.exists()
             with open(path, "ab") as out:
@@ -312,3 +360,79 @@ def seal(
         state = ledger_state(session)
     checkpoint = store.append(state, key, at=when)
     return Sealed(day=sealed, checkpoint=checkpoint)
+
+
+# -- exports a regulator verifies offline ----------------------------------------------------
+
+
+def for_export(checkpoints: list[Checkpoint], enterprise_id: int) -> list[dict[str, Any]]:
+    """The checkpoints pinning one enterprise's chain: the signed part, the signature, the
+    enterprise's head and its inclusion proof in the signed heads root."""
+    out = []
+    for cp in checkpoints:
+        if enterprise_id not in cp.heads:
+            continue
+        heads = [[e, s, h] for e, (s, h) in cp.heads.items()]
+        index = list(cp.heads).index(enterprise_id)
+        seq, head = cp.heads[enterprise_id]
+        out.append(
+            {
+                "signed": cp.signed,
+                "sig": cp.sig,
+                "head": [seq, head],
+                "index": index,
+                "path": [p.hex() for p in heads_tree(heads).inclusion_proof(index)],
+            }
+        )
+    return out
+
+
+def _check_exported(cp: Mapping[str, Any], enterprise_id: int, key: Ed25519PublicKey) -> str:
+    # The reason an exported checkpoint is not to be trusted, or "" if it is.
+    signed = cp["signed"]
+    if signed.get("key") != key_id(key):
+        return "signed by another key"
+    try:
+        key.verify(bytes.fromhex(cp["sig"]), DOMAIN + hashchain.canonical(signed))
+    except InvalidSignature:
+        return "bad signature"
+    seq, head = cp["head"]
+    leaf = merkle.leaf_hash(verify.leaf_data(enterprise_id, int(seq), str(head)))
+    path = [bytes.fromhex(p) for p in cp["path"]]
+    root = bytes.fromhex(signed["heads_root"])
+    if not merkle.verify_inclusion(leaf, cp["index"], signed["heads_size"], path, root):
+        return "head not in the signed heads"
+    return ""
+
+
+def verify_export(data: Mapping[str, Any], key: Ed25519PublicKey | None) -> verify.LedgerReport:
+    """The standalone verifier: an exported ledger's chain, head and inclusion proofs
+    (:func:`verify.verify_export`), held against the signed checkpoints it carries."""
+    report = verify.verify_export(data)
+    exported = data.get("checkpoints") or []
+    if not report.ok or not exported:
+        return report
+    if key is None:
+        return verify.LedgerReport(ok=False, reason="signed checkpoints but no key to check them")
+    enterprise_id = int(data["enterprise"]["id"])
+    wanted: dict[int, str] = {}
+    for number, cp in enumerate(exported, start=1):
+        try:
+            why = _check_exported(cp, enterprise_id, key)
+            seq, head = int(cp["head"][0]), str(cp["head"][1])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            why = "malformed checkpoint"
+        if why:
+            return verify.LedgerReport(ok=False, checkpoint=number, reason=why)
+        wanted[seq] = head
+    seen = {int(e["seq"]): str(e["hash"]) for e in data["entries"]}
+    bad_seq, reason = verify.against_pins(wanted, seen, max(seen, default=0))
+    return verify.LedgerReport(
+        ok=reason is None,
+        entries=report.entries,
+        roots=report.roots,
+        enterprise_id=enterprise_id if reason else None,
+        first_bad_seq=bad_seq,
+        reason=reason,
+        checkpoints=len(exported),
+    )

@@ -7,6 +7,7 @@ live in :mod:`zhian.domains.hazmat.ledger`, its proofs in :mod:`zhian.domains.ha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +25,7 @@ from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
-from zhian.domains.hazmat import alerts, ledger, reconcile, verify
+from zhian.domains.hazmat import alerts, checkpoint, ledger, reconcile, verify
 from zhian.domains.hazmat.choices import AlertKind
 from zhian.domains.hazmat.models import (
     ChainHead,
@@ -355,8 +356,15 @@ def item_history(session: Session, *, actor: Actor, code: str) -> list[EntryOut]
     return [EntryOut.model_validate(e) for e in rows]
 
 
-def export_ledger(session: Session, *, actor: Actor, enterprise_id: int) -> dict[str, Any]:
-    """An enterprise's ledger for a regulator to verify offline (an audited read)."""
+def export_ledger(
+    session: Session,
+    *,
+    actor: Actor,
+    enterprise_id: int,
+    checkpoints: Sequence[checkpoint.Checkpoint] = (),
+) -> dict[str, Any]:
+    """An enterprise's ledger for a regulator to verify offline (an audited read), with the
+    signed checkpoints that pin its chain (:func:`checkpoint.verify_export` checks it)."""
     enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
     audit.record(
         session,
@@ -366,4 +374,6 @@ def export_ledger(session: Session, *, actor: Actor, enterprise_id: int) -> dict
         record_id=str(enterprise.id),
         division=enterprise.division,
     )
-    return verify.export(session, enterprise)
+    data = verify.export(session, enterprise)
+    data["checkpoints"] = checkpoint.for_export(list(checkpoints), enterprise.id)
+    return data

@@ -172,7 +172,7 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
         if report.ok:
-            bad_seq, reason = _against_pins(wanted, seen, report.head.seq)
+            bad_seq, reason = against_pins(wanted, seen, report.head.seq)
         if reason is not None:
             return LedgerReport(
                 ok=False,
@@ -195,10 +195,11 @@ def _noting(
         yield (e.seq, e.prev_hash, e.hash, hashed_payload(e))
 
 
-def _against_pins(
+def against_pins(
     wanted: Mapping[int, str], seen: Mapping[int, str], last_seq: int
 ) -> tuple[int | None, str | None]:
-    # The earliest pinned head that moved names the entry before which the rewrite began.
+    """The first pinned head (seq → hash) the chain no longer passes through, and why; the
+    earliest one that moved names the entry before which the rewrite began."""
     intact = 0
     for seq in sorted(wanted):
         if seq not in seen:

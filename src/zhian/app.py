@@ -25,7 +25,9 @@ from zhian.core.identity import api as identity_api
 from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.firearms import api as firearms_api
+from zhian.domains.firearms import pages as firearms_pages
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.hazmat import pages as hazmat_pages
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
@@ -115,6 +117,8 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        hazmat_pages.router,
+        firearms_pages.router,
         registry_pages.router,
         pages.router,
     ):

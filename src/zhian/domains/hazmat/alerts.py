@@ -185,6 +185,7 @@ def _ledger_findings(
                 reference=f"盘点 {count.id}",
                 payload={
                     "count_id": count.id,
+                    "count_digest": count.digest,
                     "finding": what,
                     "expected": str(line.expected),
                     "counted": str(line.counted),

@@ -141,7 +141,8 @@ class Count(Base):
     site_id: Mapped[int] = mapped_column(ForeignKey("hazmat_site.id"), index=True)
     counted_at: Mapped[datetime] = mapped_column()
     actor: Mapped[str] = mapped_column()
-    # {"code": "quantity"} as found; its SHA-256 (canonical JSON) goes into the ledger.
+    # {"code": "quantity"} as found; its SHA-256 (canonical JSON) is in the payload of the
+    # count entries the findings write to the ledger (a clean count writes none).
     counted: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column()
     missing: Mapped[int] = mapped_column(default=0)

@@ -26,7 +26,10 @@ from zhian.core.identity import pages as identity_pages
 from zhian.core.periodic import Periodic
 from zhian.core.settings import Settings, load_settings
 from zhian.core.time import utcnow
+from zhian.domains.firearms import api as firearms_api
+from zhian.domains.firearms import pages as firearms_pages
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.hazmat import pages as hazmat_pages
 from zhian.domains.incidents import analysis_api as incident_analysis_api
 from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
@@ -133,6 +136,7 @@ def create_app(
         hazmat_api.router,
         # Before incidents_api: its /incidents/{incident_id} would take /incidents/hotspots.
         incident_analysis_api.router,
+        firearms_api.router,
         incidents_api.router,
         identity_api.router,
         audit_api.router,
@@ -140,6 +144,8 @@ def create_app(
         audit_pages.router,
         transport_pages.router,
         incident_analysis_pages.router,
+        hazmat_pages.router,
+        firearms_pages.router,
         registry_pages.router,
         pages.router,
     ):

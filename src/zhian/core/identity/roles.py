@@ -63,6 +63,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     ),
     "hazmat.record": frozenset({Role.ADMIN, Role.REGULATOR, Role.UNIT_SECURITY}),
     "hazmat.manage": frozenset({Role.ADMIN, Role.REGULATOR}),
+    "hazmat.alerts.handle": frozenset({Role.ADMIN, Role.COMMANDER, Role.REGULATOR}),
+    # A gun's status by serial (stolen, lost), city-wide: what a checkpoint officer asks.
+    "firearms.lookup": frozenset(
+        {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.OFFICER, Role.REGULATOR}
+    ),
     "incidents.read": frozenset(
         {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.OFFICER, Role.LEADER}
     ),

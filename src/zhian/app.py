@@ -28,6 +28,7 @@ from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
+from zhian.domains.places.imports import pages as imports_pages
 from zhian.domains.places.registry import api as registry_api
 from zhian.domains.places.registry import pages as registry_pages
 from zhian.domains.places.registry import plates_api, quality_api
@@ -113,6 +114,7 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        imports_pages.router,
         registry_pages.router,
         pages.router,
     ):

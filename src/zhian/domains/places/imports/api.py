@@ -8,7 +8,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Requ
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from zhian.core.errors import InvalidInput
 from zhian.core.scope import Actor
 from zhian.domains.places.imports import service
 from zhian.domains.places.imports.schemas import (
@@ -23,7 +22,6 @@ router = APIRouter(prefix="/api/v1", tags=["addresses"])
 
 ActorDep = Annotated[Actor, Depends(api_actor)]
 DbDep = Annotated[Session, Depends(db)]
-MAX_BYTES = 20 * 1024 * 1024
 
 
 @router.post("/addresses/imports", status_code=202, response_model=ImportJobOut)
@@ -36,9 +34,7 @@ def create_import(
     kind: Annotated[str, Form()] = "houses",
 ) -> Any:
     """Upload houses or organizations; the job runs after this answers, poll it for progress."""
-    content = file.file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise InvalidInput("文件超过 20 MB", field="file")
+    content = service.read_upload(file.file)
     job = service.launch_import(
         session,
         request.app.state.session_factory,

@@ -122,8 +122,11 @@ class EmbeddedFont:
             data=out.getvalue(),
             glyphs=glyphs,
             widths=widths,
-            bbox=tuple(  # type: ignore[arg-type]
-                round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)
+            bbox=(
+                round(head.xMin * scale),
+                round(head.yMin * scale),
+                round(head.xMax * scale),
+                round(head.yMax * scale),
             ),
             ascent=round(hhea.ascent * scale),
             descent=round(hhea.descent * scale),

@@ -71,10 +71,10 @@ def split_query(text: str) -> tuple[str | None, str, str]:
 
 
 def _road_rank(index: RegistryIndex, pos: int, term: str, norm: str, county: str | None) -> int:
-    name = index.road_names[pos]
-    if name == term or normalize_road(name) == norm:
+    name, normal = index.road_names[pos], index.road_norms[pos]
+    if name == term or normal == norm:
         kind = 0
-    elif name.startswith(term) or normalize_road(name).startswith(norm):
+    elif name.startswith(term) or normal.startswith(norm):
         kind = 1
     else:
         kind = 2
@@ -96,9 +96,9 @@ def roads_like(
             return []
     rarest = min(postings, key=len)
     found = []
+    names, norms = index.road_names, index.road_norms
     for pos in rarest:
-        name = index.road_names[pos]
-        if term not in name and norm not in normalize_road(name):
+        if term not in names[pos] and norm not in norms[pos]:
             continue
         if not visible(index.road_county[pos]):
             continue

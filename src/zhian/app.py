@@ -35,6 +35,7 @@ from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
+from zhian.domains.places.imports import pages as imports_pages
 from zhian.domains.places.registry import api as registry_api
 from zhian.domains.places.registry import pages as registry_pages
 from zhian.domains.places.registry import plates_api, quality_api
@@ -146,6 +147,7 @@ def create_app(
         incident_analysis_pages.router,
         hazmat_pages.router,
         firearms_pages.router,
+        imports_pages.router,
         registry_pages.router,
         pages.router,
     ):

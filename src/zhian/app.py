@@ -26,6 +26,8 @@ from zhian.core.identity import pages as identity_pages
 from zhian.core.settings import Settings, load_settings
 from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import api as incidents_api
+from zhian.domains.incidents import ops_api as incident_ops_api
+from zhian.domains.incidents.scheduler import PeriodicChecks
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
 from zhian.domains.places.registry import api as registry_api
@@ -70,13 +72,20 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await the_bus.start()
         gateway: Jt808Server | None = None
+        checks: PeriodicChecks | None = None
         try:
+            if settings.incident_check_seconds > 0:
+                checks = PeriodicChecks(factory, interval_s=settings.incident_check_seconds)
+                checks.start()
+            app.state.incident_checks = checks
             await transport_consumers.subscribe(the_bus, factory, rules)
             if jt808_port is not None:
                 gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
             app.state.jt808 = gateway
             yield
         finally:
+            if checks is not None:
+                await checks.close()
             if gateway is not None:
                 await gateway.close()
             app.state.jt808 = None
@@ -108,6 +117,7 @@ def create_app(
         transport_api.router,
         hazmat_api.router,
         incidents_api.router,
+        incident_ops_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Overspeed alert: consecutive fixes at or under the limit that end it.",
     )
+    incident_check_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="Seconds between the overdue and patrol-zone checks; 0 turns them off.",
+    )
 
     @property
     def totp_role_set(self) -> frozenset[str]:

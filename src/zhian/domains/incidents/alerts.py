@@ -19,6 +19,7 @@ from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
+from zhian.core.records import visible_or_404
 from zhian.core.scope import SYSTEM, Actor
 from zhian.domains.incidents import overdue as rule
 from zhian.domains.incidents.choices import DISPATCH_TARGET_S, AlertKind, IncidentStatus
@@ -130,3 +131,15 @@ def list_alerts(
     if open_only:
         stmt = stmt.where(Alert.closed_at.is_(None))
     return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
+
+
+def get_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
+    """One alert of the actor's jurisdiction; another's is not found (audited)."""
+    require(actor, "incidents.read")
+    return visible_or_404(
+        actor,
+        session.get(Alert, alert_id),
+        record_type="incident_alert",
+        record_id=alert_id,
+        label="告警",
+    )

@@ -57,6 +57,12 @@ def list_alerts(
     )
 
 
+@router.get("/incident-alerts/{alert_id}", response_model=AlertOut)
+def get_alert(actor: ActorDep, session: DbDep, alert_id: int) -> Any:
+    """One alert; another jurisdiction's is a 404."""
+    return alerts.get_alert(session, actor=actor, alert_id=alert_id)
+
+
 def _zone_out(session: Session, items: list[PatrolZone]) -> list[PatrolZoneOut]:
     return [
         PatrolZoneOut(

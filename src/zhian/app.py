@@ -27,6 +27,7 @@ from zhian.core.settings import Settings, load_settings
 from zhian.domains.hazmat import api as hazmat_api
 from zhian.domains.incidents import api as incidents_api
 from zhian.domains.incidents import ops_api as incident_ops_api
+from zhian.domains.incidents import pages as incident_pages
 from zhian.domains.incidents.scheduler import PeriodicChecks
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
@@ -123,6 +124,7 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        incident_pages.router,
         registry_pages.router,
         pages.router,
     ):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class IncidentType(StrEnum):
@@ -116,3 +118,37 @@ HAZARD_KIND_LABELS: dict[HazardKind, tuple[str, str]] = {
     HazardKind.STRUCTURAL: ("建筑危险", "Structural danger"),
     HazardKind.OTHER: ("其他危险", "Other hazard"),
 }
+
+INCIDENT_STATUS_LABELS: dict[IncidentStatus, tuple[str, str]] = {
+    IncidentStatus.RECEIVED: ("待派警", "Waiting"),
+    IncidentStatus.DISPATCHED: ("已派警", "Dispatched"),
+    IncidentStatus.EN_ROUTE: ("赶赴现场", "En route"),
+    IncidentStatus.ON_SCENE: ("到达现场", "On scene"),
+    IncidentStatus.CLEARED: ("已处置", "Cleared"),
+    IncidentStatus.CANCELLED: ("已撤销", "Cancelled"),
+}
+
+UNIT_KIND_LABELS: dict[UnitKind, tuple[str, str]] = {
+    UnitKind.PATROL_CAR: ("巡逻车", "Patrol car"),
+    UnitKind.MOTORCYCLE: ("摩托车", "Motorcycle"),
+    UnitKind.FOOT: ("步巡", "Foot patrol"),
+    UnitKind.COMMUNITY: ("社区民警", "Community police"),
+}
+
+UNIT_STATUS_LABELS: dict[UnitStatus, tuple[str, str]] = {
+    UnitStatus.OFF_DUTY: ("下勤", "Off duty"),
+    UnitStatus.AVAILABLE: ("可派", "Available"),
+    UnitStatus.DISPATCHED: ("已派", "Dispatched"),
+    UnitStatus.EN_ROUTE: ("途中", "En route"),
+    UnitStatus.ON_SCENE: ("在现场", "On scene"),
+    UnitStatus.TRANSPORTING: ("押送中", "Transporting"),
+    UnitStatus.BUSY: ("忙碌", "Busy"),
+}
+
+
+def label(labels: Mapping[Any, tuple[str, str]], value: str, locale: str = "zh_CN") -> str:
+    """The Chinese or English label of a choice value (the value itself if unknown)."""
+    for key, (zh, en) in labels.items():
+        if key.value == value:
+            return zh if locale.startswith("zh") else en
+    return value

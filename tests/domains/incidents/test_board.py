@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from tests.domains.incidents.builders import (
@@ -15,9 +18,11 @@ from tests.domains.incidents.builders import (
     make_unit,
     seat,
 )
-from tests.helpers import running_app
+from tests.helpers import make_user, running_app
 from zhian.core.db import unit_of_work
-from zhian.domains.incidents import alerts, board, service, units
+from zhian.core.identity import sessions
+from zhian.core.identity.models import AuthSession, User
+from zhian.domains.incidents import alerts, board, pages, service, units
 from zhian.domains.incidents.choices import IncidentStatus, UnitStatus
 
 COUNTY = actor(division=HOME)
@@ -76,3 +81,52 @@ def test_board_page_renders_for_an_officer(fresh_url: str) -> None:
         assert page.status_code == 200, page.text
         assert f'data-incident-id="{incident.id}"' in page.text
         assert 'data-events="/incidents/board/events"' in page.text
+
+
+class _Request:
+    """What the event stream reads of a request: the app's state and the connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def is_disconnected(self) -> bool:
+        return False
+
+
+def test_stream_sends_changes_and_ends_at_sign_out(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "POLL_S", 0.01)
+    with running_app(fresh_url, incident_check_seconds=0) as app:
+        with unit_of_work(app.factory) as session:
+            user = make_user(session, "stream_disp", role="dispatcher", division=HOME)
+            _, auth = sessions.start(session, user=user, client_addr=None)
+            viewer = pages.Viewer(actor(division=HOME), auth.id, "zh_CN")
+            user_id, auth_id = user.id, auth.id
+
+        async def follow() -> list[str]:
+            stream = pages._events(_Request(app.client.app), viewer)  # type: ignore[arg-type]
+            got = [await anext(stream), await anext(stream)]  # retry, the first board
+            with unit_of_work(app.factory) as session:
+                made = make_incident(session)
+            while True:
+                chunk = await anext(stream)
+                if chunk.startswith("event: board"):
+                    got.append(chunk)
+                    assert f'"id":{made.id}' in chunk
+                    break
+            with unit_of_work(app.factory) as session:
+                sessions.end(
+                    session, row=session.get(AuthSession, auth_id), user=session.get(User, user_id)
+                )
+            got.append(await anext(stream))
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+            return got
+
+        chunks = asyncio.run(follow())
+    assert chunks[0].startswith("retry:")
+    assert chunks[1].startswith("event: board\nid: 1\n")
+    assert '"incidents":[]' in chunks[1]
+    assert chunks[2].startswith("event: board\nid: 2\n")
+    assert chunks[3].startswith("event: signed-out")

@@ -52,6 +52,10 @@
       draw(root, JSON.parse(e.data));
       root.setAttribute('data-updated', e.lastEventId || '');
     });
+    source.addEventListener('signed-out', () => {
+      source.close();
+      window.location.reload(); // the server sends the sign-in page
+    });
     source.addEventListener('open', () => {
       root.setAttribute('data-live', 'true');
       if (state) state.textContent = state.getAttribute('data-live');

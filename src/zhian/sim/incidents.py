@@ -58,10 +58,14 @@ ASSIGN_SHARE = 0.75  # the rest of the waiting calls are left to go overdue
 def _seats(session: Session) -> list[tuple[str, float, float]]:
     rows = session.execute(
         select(Division.adcode, Division.seat_lon, Division.seat_lat)
-        .where(Division.level.in_(COUNTY_LEVELS), Division.seat_lon.is_not(None))
+        .where(Division.level.in_(COUNTY_LEVELS))
         .order_by(Division.adcode)
     ).all()
-    return [(code, float(lon), float(lat)) for code, lon, lat in rows]
+    return [
+        (code, float(lon), float(lat))
+        for code, lon, lat in rows
+        if lon is not None and lat is not None
+    ]
 
 
 def _near(rng: random.Random, lon: float, lat: float, spread: float) -> tuple[float, float]:

@@ -1,19 +1,25 @@
 """The live board in a real browser: an incident taken through the API appears on the open
-page without a reload (server-sent events), and another county's does not."""
+page without a reload (server-sent events), and another county's does not; the intake form
+locates an address and shows its hazards before the call is registered."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import migrate
+from tests.domains.places import registry_data
 from tests.helpers import PASSWORD, make_user
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from zhian.core.time import utcnow
+from zhian.domains.incidents import hazards
+from zhian.domains.incidents.schemas import HazardCreate
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +42,16 @@ def board_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         make_user(session, "linwei_disp", role="dispatcher", division="610502")
         make_user(session, "city_disp", role="dispatcher", division="610500")
         token = identity.create_token(session, actor=SYSTEM, username="city_disp")
+        house = registry_data.build(session)["house"]
+        hazards.create_hazard(
+            session,
+            actor=SYSTEM,
+            data=HazardCreate(
+                address_id=house,
+                kind="explosives_magazine",
+                expires_at=utcnow() + timedelta(days=1),
+            ),
+        )
     engine.dispose()
     port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory", incident_check_seconds=0))
@@ -88,6 +104,39 @@ def test_new_incident_appears_on_the_open_board(board_server: tuple[str, dict[st
             row = page.locator(f"tr[data-incident-id='{mine}']").inner_text()
             assert "治安案件" in row and "待派警" in row
             assert page.evaluate("window.zhSameDocument === true")
+        finally:
+            browser.close()
+    assert not problems, problems
+
+
+def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, _ = board_server
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(base + "/incidents/new", wait_until="domcontentloaded")
+            page.fill("#username", "linwei_disp")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit].zh-button-primary")
+            page.wait_for_selector("[data-zh-intake]", timeout=20_000)
+            page.select_option("#type", "criminal")
+            assert "1" in page.locator("[data-priority-default]").inner_text()
+            page.fill("#location_text", "临渭区朝阳大街12号")
+            page.click("[data-geocode]")
+            page.wait_for_selector(
+                "[data-hazards] [data-hazard=explosives_magazine]", timeout=10_000
+            )
+            assert page.locator("[data-geocode-result]").get_attribute("data-level")
+            page.fill("#narrative", "可疑人员")
+            page.click("form[data-zh-intake] button[type=submit]")
+            page.wait_for_selector("[data-testid=hazards]", timeout=10_000)
+            assert "/incidents/" in page.url
         finally:
             browser.close()
     assert not problems, problems

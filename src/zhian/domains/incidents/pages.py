@@ -1,4 +1,5 @@
-"""Console pages of the incidents system: the live board and its server-sent event stream.
+"""Console pages of the incidents system: the live board and its server-sent event stream,
+the call-taker's intake form, and an incident's page where units are assigned.
 
 The page renders the board once; ``board.js`` then follows ``/incidents/board/events``, which
 sends the viewer's whole board as one ``board`` event whenever the viewer's change stamp
@@ -19,15 +20,28 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from zhian.core.errors import DomainError, InvalidInput
 from zhian.core.identity import sessions
+from zhian.core.identity.roles import allowed, require
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
-from zhian.domains.incidents import board
+from zhian.domains.incidents import board, service, units
+from zhian.domains.incidents.choices import (
+    DEFAULT_PRIORITY,
+    INCIDENT_STATUS_LABELS,
+    INCIDENT_TYPE_LABELS,
+    UNIT_KIND_LABELS,
+    IncidentStatus,
+    label,
+)
+from zhian.domains.incidents.schemas import IncidentCreate
 from zhian.web.deps import Identity, db, page_identity, stream_identity
 from zhian.web.i18n import pick_locale
 from zhian.web.templating import LANG_COOKIE, render
@@ -48,7 +62,14 @@ def board_page(
     """The live board of the signed-in user's jurisdiction."""
     locale = _locale(request)
     first = board.snapshot(session, actor=ident.actor, now=utcnow(), locale=locale)
-    return render(request, "incidents/board.html", board=first, active="incidents")
+    may_take_calls = ident.actor.role == "system" or allowed(ident.actor.role, "incidents.intake")
+    return render(
+        request,
+        "incidents/board.html",
+        board=first,
+        may_take_calls=may_take_calls,
+        active="incidents",
+    )
 
 
 def _locale(request: Request) -> str:
@@ -110,8 +131,6 @@ async def board_events(
     request: Request, ident: Annotated[Identity, Depends(stream_identity)]
 ) -> Response:
     """The viewer's board as server-sent events: a full board whenever it changes."""
-    from zhian.core.identity.roles import require
-
     require(ident.actor, "incidents.read")
     # Read now: the request's session is committed and closed when the stream starts.
     session_id = ident.auth_session.id if ident.auth_session is not None else None
@@ -121,3 +140,153 @@ async def board_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+FIELD_NAMES = {
+    "type": "警情类别",
+    "priority": "等级",
+    "location_text": "地址",
+    "lon": "经度",
+    "lat": "纬度",
+    "narrative": "警情描述",
+    "caller_phone": "报警电话",
+}
+
+
+def _types(locale: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "value": t.value,
+            "label": label(INCIDENT_TYPE_LABELS, t.value, locale),
+            "priority": DEFAULT_PRIORITY[t],
+        }
+        for t in INCIDENT_TYPE_LABELS
+    ]
+
+
+def _intake_form(
+    request: Request, *, values: dict[str, str], error: DomainError | None = None
+) -> Response:
+    return render(
+        request,
+        "incidents/intake.html",
+        status_code=error.status_code if error else 200,
+        types=_types(_locale(request)),
+        values=values,
+        error=error,
+        active="incidents",
+    )
+
+
+@router.get("/incidents/new")
+def intake_page(request: Request, ident: Annotated[Identity, Depends(page_identity)]) -> Response:
+    """The call-taker's form: type, priority, where (text or coordinates), what happened."""
+    require(ident.actor, "incidents.intake")
+    return _intake_form(request, values={})
+
+
+@router.post("/incidents/new")
+def intake_submit(
+    request: Request,
+    ident: Annotated[Identity, Depends(page_identity)],
+    session: Annotated[Session, Depends(db)],
+    type: Annotated[str, Form()],
+    priority: Annotated[str, Form()] = "",
+    location_text: Annotated[str, Form()] = "",
+    lon: Annotated[str, Form()] = "",
+    lat: Annotated[str, Form()] = "",
+    narrative: Annotated[str, Form()] = "",
+    caller_phone: Annotated[str, Form()] = "",
+) -> Response:
+    """Take the call; on success the incident's page, else the form again naming the field."""
+    values = {
+        "type": type,
+        "priority": priority,
+        "location_text": location_text,
+        "lon": lon,
+        "lat": lat,
+        "narrative": narrative,
+        "caller_phone": caller_phone,
+    }
+    raw: dict[str, Any] = {k: v.strip() for k, v in values.items() if v.strip()}
+    try:
+        try:
+            data = IncidentCreate.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = str(first["loc"][0]) if first["loc"] else "type"
+            name = FIELD_NAMES.get(field, field)
+            raise InvalidInput(f"{name}填写有误", field=field) from None
+        incident, _, _ = service.create_incident(session, actor=ident.actor, data=data)
+    except DomainError as exc:
+        return _intake_form(request, values=values, error=exc)
+    return RedirectResponse(f"/incidents/{incident.id}", status_code=303)
+
+
+def _detail(
+    request: Request, ident: Identity, session: Session, incident_id: int, error: str | None
+) -> Response:
+    locale = _locale(request)
+    incident, shown = service.get_incident(session, actor=ident.actor, incident_id=incident_id)
+    may_dispatch = ident.actor.role == "system" or allowed(ident.actor.role, "incidents.dispatch")
+    ended = incident.status in (IncidentStatus.CLEARED.value, IncidentStatus.CANCELLED.value)
+    ranked = (
+        service.recommend(session, actor=ident.actor, incident_id=incident.id)
+        if may_dispatch and not ended
+        else []
+    )
+    committed = units.committed_to(session, incident_id=incident.id)
+    return render(
+        request,
+        "incidents/detail.html",
+        status_code=409 if error else 200,
+        incident=service.incident_out(incident, show_caller=shown),
+        type_label=label(INCIDENT_TYPE_LABELS, incident.type, locale),
+        status_label=label(INCIDENT_STATUS_LABELS, incident.status, locale),
+        hazards=service.hazards_of(session, incident),
+        duplicates=service.possible_duplicates(session, actor=ident.actor, incident=incident),
+        recommendations=ranked,
+        kind_label=lambda kind: label(UNIT_KIND_LABELS, kind, locale),
+        committed=committed,
+        may_dispatch=may_dispatch and not ended,
+        error=error,
+        active="incidents",
+    )
+
+
+@router.get("/incidents/{incident_id:int}")
+def incident_page(
+    request: Request,
+    incident_id: int,
+    ident: Annotated[Identity, Depends(page_identity)],
+    session: Annotated[Session, Depends(db)],
+) -> Response:
+    """One incident: where, what, hazards, possible duplicates and the units to send."""
+    return _detail(request, ident, session, incident_id, None)
+
+
+@router.post("/incidents/{incident_id:int}/assign")
+def assign_submit(
+    request: Request,
+    incident_id: int,
+    ident: Annotated[Identity, Depends(page_identity)],
+    session: Annotated[Session, Depends(db)],
+    unit_id: Annotated[int, Form()],
+    replace: Annotated[str, Form()] = "",
+) -> Response:
+    """Send the chosen unit (added, or replacing those there with ``replace``)."""
+    try:
+        with session.begin_nested():
+            service.assign(
+                session,
+                actor=ident.actor,
+                incident_id=incident_id,
+                unit_ids=[unit_id],
+                replace=replace == "1",
+            )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise
+        request.state.commit = True  # keep the audited read; the assignment was rolled back
+        return _detail(request, ident, session, incident_id, exc.message)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

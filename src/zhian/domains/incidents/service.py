@@ -31,7 +31,7 @@ from zhian.domains.incidents.choices import (
     IncidentType,
     UnitStatus,
 )
-from zhian.domains.incidents.models import Incident, Unit
+from zhian.domains.incidents.models import Incident
 from zhian.domains.incidents.schemas import (
     HazardOut,
     IncidentCreate,
@@ -306,15 +306,7 @@ def assign(
         chosen.append(unit)
     released = []
     if replace:
-        committed = session.scalars(
-            select(Unit)
-            .where(
-                Unit.incident_id == incident.id,
-                Unit.status.in_([s.value for s in rules.COMMITTED]),
-            )
-            .order_by(Unit.id)
-            .with_for_update()
-        ).all()
+        committed = units.committed_to(session, incident_id=incident.id, for_update=True)
         for unit in committed:
             units.transition(session, actor=actor, unit=unit, new=UnitStatus.AVAILABLE)
             released.append(unit.id)

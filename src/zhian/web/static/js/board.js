@@ -20,7 +20,12 @@
     for (const name of COLUMNS[kind]) {
       const td = document.createElement('td');
       const value = item[name] === null || item[name] === undefined ? '' : String(item[name]);
-      if (kind === 'alerts' && name === 'kind_label') {
+      if (kind === 'incidents' && name === 'id') {
+        const link = document.createElement('a');
+        link.href = '/incidents/' + encodeURIComponent(value);
+        link.textContent = value;
+        td.appendChild(link);
+      } else if (kind === 'alerts' && name === 'kind_label') {
         const badge = document.createElement('span');
         badge.className = 'zh-badge zh-badge-red';
         badge.textContent = value;

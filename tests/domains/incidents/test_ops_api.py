@@ -156,6 +156,8 @@ def test_hazards_travel_with_the_incident(
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
     again = app.client.get(f"/api/v1/incidents/{made['id']}", headers=headers).json()
     assert again["hazards"] == []
+    listed = app.client.get("/api/v1/incidents", headers=headers).json()
+    assert listed["items"][0]["hazards"] is None  # not asked for in lists
 
 
 def test_reassign_through_the_api(world: tuple[App, dict[str, str], dict[str, int]]) -> None:

@@ -24,7 +24,7 @@ from tests.domains.incidents.builders import (
 from zhian.core.audit.models import AuditEntry
 from zhian.core.errors import Conflict, Forbidden, InvalidInput
 from zhian.core.time import utcnow
-from zhian.domains.incidents import service, units, zones
+from zhian.domains.incidents import alerts, service, units, zones
 from zhian.domains.incidents.choices import UnitStatus
 from zhian.domains.incidents.models import Alert
 from zhian.domains.incidents.schemas import DutyLevelIn, PatrolZoneCreate
@@ -156,3 +156,17 @@ def test_short_zone_alert_opens_once_and_closes_when_staffed(session: Session) -
     )
     _, closed = zones.check_zones(session, now=now + timedelta(seconds=60))
     assert [a.zone_id for a in closed] == [zone.id]
+
+
+def test_one_open_alert_per_zone_whoever_raises_it(session: Session) -> None:
+    zone = make_zone(session, "朝阳巡区")
+    now = utcnow()
+
+    def short_alert() -> Alert:
+        return Alert(
+            kind="zone_short", division=HOME, zone_id=zone.id, message="短缺", opened_at=now
+        )
+
+    assert alerts.open_alert(session, short_alert()) is True
+    assert alerts.open_alert(session, short_alert()) is False  # another process was first
+    assert zones.check_zones(session, now=now)[0] == []

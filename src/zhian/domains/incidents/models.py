@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhian.core.db import Base
@@ -89,6 +89,14 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("kind", "incident_id"),
         Index("ix_incident_alert_open", "closed_at", "division"),
+        # At most one open alert per zone, whichever process raises it first.
+        Index(
+            "uq_incident_alert_open_zone",
+            "zone_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL AND zone_id IS NOT NULL"),
+            postgresql_where=text("closed_at IS NULL AND zone_id IS NOT NULL"),
+        ),
     )
 
     kind: Mapped[str] = mapped_column()

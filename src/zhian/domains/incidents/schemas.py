@@ -102,7 +102,9 @@ class IncidentOut(BaseModel):
     cancelled_at: datetime | None
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     possible_duplicates: list[int] = Field(default_factory=list)
-    hazards: list[HazardOut] = Field(default_factory=list)
+    # The hazards at the location: given on intake, on the detail and on assignment; null in
+    # lists (asking every provider for every row would make a list slow).
+    hazards: list[HazardOut] | None = None
 
 
 class IncidentPage(BaseModel):

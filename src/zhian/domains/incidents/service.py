@@ -59,7 +59,7 @@ def incident_out(
     show_caller: bool = False,
     candidates: Sequence[dict[str, Any]] = (),
     duplicates: Sequence[int] = (),
-    hazard_flags: Sequence[HazardOut] = (),
+    hazard_flags: Sequence[HazardOut] | None = None,
 ) -> IncidentOut:
     """The public shape of an incident, the caller's phone masked unless ``show_caller``."""
     phone = incident.caller_phone
@@ -84,7 +84,7 @@ def incident_out(
         cancelled_at=incident.cancelled_at,
         candidates=list(candidates),
         possible_duplicates=list(duplicates),
-        hazards=list(hazard_flags),
+        hazards=None if hazard_flags is None else list(hazard_flags),
     )
 
 

@@ -122,6 +122,15 @@ def upgrade() -> None:
     op.create_index(op.f("ix_incident_alert_division"), "incident_alert", ["division"])
     op.create_index("ix_incident_alert_open", "incident_alert", ["closed_at", "division"])
     op.create_index(op.f("ix_incident_alert_zone_id"), "incident_alert", ["zone_id"])
+    open_zone = sa.text("closed_at IS NULL AND zone_id IS NOT NULL")
+    op.create_index(
+        "uq_incident_alert_open_zone",
+        "incident_alert",
+        ["zone_id"],
+        unique=True,
+        sqlite_where=open_zone,
+        postgresql_where=open_zone,
+    )
 
     with op.batch_alter_table("incident_incident", schema=None) as batch_op:
         batch_op.add_column(sa.Column("address_id", sa.Integer(), nullable=True))

@@ -4,9 +4,11 @@ closing on dispatch or cancellation, and the periodic task run with the app."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,11 +24,11 @@ from tests.domains.incidents.builders import (
 from tests.helpers import running_app
 from zhian.core.audit.models import AuditEntry
 from zhian.core.db import unit_of_work
-from zhian.domains.incidents import alerts, service
+from zhian.domains.incidents import alerts, scheduler, service
 from zhian.domains.incidents.choices import IncidentStatus
 from zhian.domains.incidents.models import Alert, Incident
 from zhian.domains.incidents.overdue import Waiting, deadline, overdue
-from zhian.domains.incidents.scheduler import PeriodicChecks
+from zhian.domains.incidents.scheduler import PeriodicChecks, Round
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
@@ -158,3 +160,25 @@ def test_lifespan_runs_the_checks(fresh_url: str) -> None:
 def test_checks_can_be_turned_off(fresh_url: str) -> None:
     with running_app(fresh_url, incident_check_seconds=0) as app:
         assert app.client.app.state.incident_checks is None  # type: ignore[attr-defined]
+
+
+def test_close_waits_for_a_round_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_round(factory: object, *, now: datetime) -> Round:
+        started.set()
+        time.sleep(0.3)
+        finished.set()
+        return Round(0, 0, 0)
+
+    monkeypatch.setattr(scheduler, "run_checks", slow_round)
+
+    async def scenario() -> bool:
+        checks = PeriodicChecks(None, interval_s=60)  # type: ignore[arg-type]
+        checks.start()
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        await checks.close()
+        return finished.is_set()
+
+    assert asyncio.run(scenario()) is True

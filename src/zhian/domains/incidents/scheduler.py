@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from zhian.core.db import unit_of_work
 from zhian.core.time import utcnow
@@ -57,6 +57,7 @@ class PeriodicChecks:
         self.clock = clock
         self.rounds = 0
         self._task: asyncio.Task[None] | None = None
+        self._round: asyncio.Future[Round] | None = None
 
     def start(self) -> None:
         """Begin the checks in the running event loop."""
@@ -64,17 +65,27 @@ class PeriodicChecks:
             self._task = asyncio.create_task(self._loop(), name="incidents-checks")
 
     async def close(self) -> None:
-        """Stop the checks (a round in progress finishes in its thread)."""
+        """Stop the checks; returns once a round in progress has finished (the worker thread
+        is not abandoned), so the caller may then dispose of the engine."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._round is not None:  # its thread cannot be interrupted: let it finish
+            await asyncio.wait([self._round])
+            if not self._round.cancelled() and self._round.exception() is not None:
+                log.error("the last incident checks failed", exc_info=self._round.exception())
 
     async def run_once(self) -> Round | None:
         """One round now; None if it failed (logged)."""
+        loop = asyncio.get_running_loop()
+        self._round = loop.run_in_executor(
+            None, functools.partial(run_checks, self.factory, now=self.clock())
+        )
         try:
-            result = await run_in_threadpool(run_checks, self.factory, now=self.clock())
+            # Shielded: cancelling the loop must not orphan the thread's unit of work.
+            result = await asyncio.shield(self._round)
         except Exception:  # a bad round must not stop the next ones
             log.exception("incident checks failed")
             return None

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         default=None,
         description="Public key (PEM) checkpoints are verified with; by default <signing key>.pub.",
     )
+    incident_check_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="Seconds between the overdue and patrol-zone checks; 0 turns them off.",
+    )
 
     @property
     def totp_role_set(self) -> frozenset[str]:

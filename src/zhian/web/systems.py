@@ -28,6 +28,8 @@ SYSTEMS: tuple[System, ...] = (
         "接处警与街面巡防",
         "110 接处警、智慧街面巡防",
         "警情受理、警力调度、巡区与勤务等级、热点分析",
+        ready=True,
+        page="/incidents",
     ),
     System(
         "transport",

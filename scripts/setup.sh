@@ -14,9 +14,16 @@ extras=""
 [ "${1:-}" = "test" ] && extras="[test]"
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
 
-[ "${1:-}" = "test" ] || exit 0
-
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The door-plate PDFs embed a subset of this CJK TrueType font (found by path at run time).
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  echo "installing Debian's fonts-wqy-microhei for the door-plate PDFs" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq fonts-wqy-microhei >/dev/null
+fi
+
+[ "${1:-}" = "test" ] || exit 0
 
 if ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium for the browser test" >&2

@@ -26,10 +26,19 @@ from zhian.core.identity import pages as identity_pages
 from zhian.core.periodic import Periodic
 from zhian.core.settings import Settings, load_settings
 from zhian.core.time import utcnow
+from zhian.domains.firearms import api as firearms_api
+from zhian.domains.firearms import pages as firearms_pages
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.hazmat import pages as hazmat_pages
+from zhian.domains.incidents import analysis_api as incident_analysis_api
+from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
+from zhian.domains.incidents import ops_api as incident_ops_api
+from zhian.domains.incidents import pages as incident_pages
+from zhian.domains.incidents import scheduler as incident_checks
 from zhian.domains.places import api as places_api
 from zhian.domains.places.imports import api as imports_api
+from zhian.domains.places.imports import pages as imports_pages
 from zhian.domains.places.registry import api as registry_api
 from zhian.domains.places.registry import pages as registry_pages
 from zhian.domains.places.registry import plates_api, quality_api
@@ -76,6 +85,12 @@ def create_app(
         transport_signal.SIGNAL_CHECK_S,
         lambda: transport_signal.run_check(factory, now=utcnow(), rules=rules),
     )
+    if settings.incident_check_seconds > 0:
+        periodic.add(
+            "incidents.checks",
+            settings.incident_check_seconds,
+            lambda: incident_checks.run_checks(factory, now=utcnow()),
+        )
     if purge_positions:
         periodic.add(
             "transport.retention",
@@ -129,12 +144,21 @@ def create_app(
         registry_api.router,
         transport_api.router,
         hazmat_api.router,
+        # Before incidents_api: its /incidents/{incident_id} would take /incidents/hotspots.
+        incident_analysis_api.router,
+        firearms_api.router,
         incidents_api.router,
+        incident_ops_api.router,
         identity_api.router,
         audit_api.router,
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        incident_analysis_pages.router,
+        hazmat_pages.router,
+        firearms_pages.router,
+        imports_pages.router,
+        incident_pages.router,
         registry_pages.router,
         pages.router,
     ):

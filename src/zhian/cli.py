@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from zhian.core.scope import Actor
     from zhian.core.settings import Settings
+    from zhian.domains.hazmat.verify import LedgerReport
     from zhian.domains.places.registry.index import RegistryIndex
 
 T = TypeVar("T")
@@ -210,32 +211,88 @@ def audit_verify() -> None:
     typer.echo(f"audit trail intact: {report.checked} entries verified")
 
 
+def _ledger_broken(report: LedgerReport) -> NoReturn:
+    if report.checkpoint is not None:
+        where = f"checkpoint store, checkpoint {report.checkpoint}"
+    elif report.day:
+        where = f"day {report.day}"
+    elif report.enterprise_id is not None:
+        where = f"enterprise {report.enterprise_id} entry seq={report.first_bad_seq}"
+    else:
+        where = "checkpoint store"
+    _err(f"hazmat ledger BROKEN at {where}: {report.reason}")
+    raise typer.Exit(1)
+
+
 @ledger_app.command("verify")
 def ledger_verify() -> None:
-    """Recompute every enterprise chain and daily root; exit 1 naming the first bad entry."""
-    from zhian.domains.hazmat import verify
+    """Recompute every chain and daily root and hold them against the signed checkpoints;
+    exit 1 naming the first bad entry."""
+    from zhian.domains.hazmat import checkpoint
 
-    report = _run(lambda s: verify.verify_all(s))
+    settings = load_settings()
+    store = checkpoint.CheckpointStore(settings.ledger_checkpoint_dir)
+    key = checkpoint.trusted_key(settings)
+    report = _run(lambda s: checkpoint.verify_with_store(s, store, key))
     if not report.ok:
-        where = (
-            f"day {report.day}"
-            if report.day
-            else f"enterprise {report.enterprise_id} entry seq={report.first_bad_seq}"
-        )
-        _err(f"hazmat ledger BROKEN at {where}: {report.reason}")
-        raise typer.Exit(1)
-    typer.echo(f"hazmat ledger intact: {report.entries} entries, {report.roots} daily roots")
+        _ledger_broken(report)
+    typer.echo(
+        f"hazmat ledger intact: {report.entries} entries, {report.roots} daily roots, "
+        f"{report.checkpoints} signed checkpoints"
+    )
 
 
 @ledger_app.command("seal")
-def ledger_seal(day: Annotated[str, typer.Argument(help="YYYY-MM-DD, Asia/Shanghai")]) -> None:
-    """Store the Merkle root over every enterprise's entries of a day that is over."""
+def ledger_seal(
+    day: Annotated[
+        str | None, typer.Argument(help="YYYY-MM-DD (Asia/Shanghai) to seal; none: checkpoint only")
+    ] = None,
+) -> None:
+    """Verify the ledger, store the Merkle root of a day that is over (if given), and append a
+    signed checkpoint of every chain head to the checkpoint store."""
     from datetime import date
 
-    from zhian.domains.hazmat import verify
+    from zhian.core.errors import DomainError
+    from zhian.domains.hazmat import checkpoint
 
-    sealed = _run(lambda s: verify.seal_day(s, date.fromisoformat(day)))
-    typer.echo(f"{sealed.day}: {sealed.tree_size} entries, root {sealed.root}")
+    settings = load_settings()
+    store = checkpoint.CheckpointStore(settings.ledger_checkpoint_dir)
+    key = checkpoint.signing_key(settings.ledger_signing_key, notice=_err)
+    when = date.fromisoformat(day) if day else None
+    try:
+        outcome = checkpoint.seal(_factory(), store=store, key=key, day=when)
+    except DomainError as exc:
+        _err(f"error: {exc.message}")
+        raise typer.Exit(1) from None
+    except checkpoint.StoreBroken as exc:
+        _err(f"refusing to append to a broken checkpoint store: {exc}")
+        raise typer.Exit(1) from None
+    if not isinstance(outcome, checkpoint.Sealed):
+        _err("refusing to sign a checkpoint of a ledger that fails verification")
+        _ledger_broken(outcome)
+    if outcome.day is not None:
+        sealed = outcome.day
+        typer.echo(f"{sealed.day}: {sealed.tree_size} entries, root {sealed.root}")
+    cp = outcome.checkpoint
+    typer.echo(
+        f"checkpoint {cp.n} signed ({len(cp.heads)} chains) -> "
+        f"{settings.ledger_checkpoint_dir / cp.where}"
+    )
+
+
+@ledger_app.command("check-overdue")
+def ledger_check_overdue() -> None:
+    """Alert on every shipment not delivered and every issue not returned in its window (run it
+    periodically, e.g. every 5 minutes from cron or a systemd timer)."""
+    from zhian.core.errors import DomainError
+    from zhian.domains.hazmat import alerts
+
+    try:
+        opened = alerts.run_overdue_check(_factory())
+    except DomainError as exc:
+        _err(f"error: {exc.message}")
+        raise typer.Exit(1) from None
+    typer.echo(f"{opened} overdue custody alerts opened")
 
 
 def _registry_index() -> RegistryIndex | None:

@@ -6,6 +6,7 @@ from zhian.core.audit import models as audit_models
 from zhian.core.bus import models as bus_models
 from zhian.core.db import Base
 from zhian.core.identity import models as identity_models
+from zhian.domains.firearms import models as firearm_models
 from zhian.domains.hazmat import models as hazmat_models
 from zhian.domains.incidents import models as incident_models
 from zhian.domains.places import models as places_models
@@ -18,6 +19,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "bus_models",
+    "firearm_models",
     "hazmat_models",
     "identity_models",
     "import_models",

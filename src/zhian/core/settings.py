@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -76,6 +78,25 @@ class Settings(BaseSettings):
     )
     transport_signal_loss_minutes: float = Field(
         default=10.0, gt=0, description="Signal loss: no fix this long during a permitted trip."
+    )
+    ledger_checkpoint_dir: Path = Field(
+        default=Path("./var/ledger-checkpoints"),
+        description="Signed ledger checkpoints (JSON lines, append-only): keep it off the "
+        "database host, e.g. a write-once share.",
+    )
+    ledger_signing_key: Path = Field(
+        default=Path("./var/ledger-signing.key"),
+        description="Ed25519 key that signs ledger checkpoints (PEM); made on first seal, "
+        "its public half beside it as <path>.pub.",
+    )
+    ledger_verify_key: Path | None = Field(
+        default=None,
+        description="Public key (PEM) checkpoints are verified with; by default <signing key>.pub.",
+    )
+    incident_check_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="Seconds between the overdue and patrol-zone checks; 0 turns them off.",
     )
 
     @property

@@ -20,6 +20,8 @@ DEMO_PASSWORD = "Weinan-demo-2026"
 DEMO_JT808_PORT = 8808
 DEMO_VEHICLES = 12
 DEMO_SPEEDUP = 5.0  # sim seconds per real second: alerts show within minutes
+DEMO_CALL_EVERY_S = 10.0  # a synthetic 110 call (and a dispatch step) this often
+DEMO_SEED = 110
 DEMO_DIVISIONS = (
     ("610500", "city", "渭南市"),
     ("610502", "linwei", "临渭区"),
@@ -123,10 +125,12 @@ def print_credentials(users: list[DemoUser], url: str) -> None:
 def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None:
     """Recreate the demo database, seed it (with simulated trucks), and serve with the
     JT/T 808 gateway while the trucks drive against it."""
+    import random
+
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
     from zhian.core.migrate import upgrade
     from zhian.core.time import utcnow
-    from zhian.sim import vehicles
+    from zhian.sim import incidents, vehicles
     from zhian.sim.registry import seed_registry
 
     url = os.environ.get("ZHIAN_DATABASE_URL") or DEMO_DATABASE_URL
@@ -139,19 +143,28 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
         seed_registry(session)
         trucks = vehicles.provision_demo_vehicles(session, DEMO_VEHICLES)
         vehicles.issue_demo_permits(session, trucks, now=utcnow())
+        police = incidents.seed_units(session, rng=random.Random(DEMO_SEED))
     engine.dispose()
     print_credentials(users, f"http://{host}:{port}/")
     print(
         f"JT/T 808 gateway: {host}:{jt808_port}; {DEMO_VEHICLES} simulated dangerous-goods\n"
         f"trucks drive against it ({DEMO_SPEEDUP:g}x time): 陕ED0002 speeds, 陕ED0003 presses\n"
         "the emergency button, 陕ED0004 stops for long, 陕ED0005 goes silent, 陕ED0006\n"
-        "leaves its corridor. Each drives its outward leg under a transport permit.\n",
+        "leaves its corridor. Each drives its outward leg under a transport permit.\n"
+        f"Incidents: {police} police units across the 11 counties; a synthetic 110 call every\n"
+        f"{DEMO_CALL_EVERY_S:g} s, most dispatched to the nearest unit (live board: /incidents).\n",
         file=sys.stderr,
     )
     stop = vehicles.start_in_thread(DEMO_VEHICLES, host, jt808_port, speedup=DEMO_SPEEDUP)
+    calls_engine = make_engine(url)
+    stop_calls = incidents.start_in_thread(
+        make_sessionmaker(calls_engine), interval_s=DEMO_CALL_EVERY_S, seed=DEMO_SEED
+    )
     try:
         run_server(settings, host=host, port=port, jt808_port=jt808_port, jt808_host=host)
     finally:
+        stop_calls()
+        calls_engine.dispose()
         stop()
 
 

@@ -73,11 +73,11 @@ def _from_bearer(request: Request, session: Session) -> Identity | None:
     return Identity(actor=actor, user=user, auth_session=None)
 
 
-def _from_cookie(request: Request, session: Session) -> Identity | None:
+def _from_cookie(request: Request, session: Session, *, touch: bool = True) -> Identity | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
-    found = sessions.resolve(session, settings_of(request), raw)
+    found = sessions.resolve(session, settings_of(request), raw, touch=touch)
     if found is None:
         return None
     user, row = found
@@ -97,16 +97,16 @@ async def _check_csrf(request: Request, expected: str) -> None:
         raise CsrfFailed("表单已过期或来源不明，请刷新页面后重试", field="csrf_token")
 
 
-def _lookup(request: Request, session: Session) -> Identity | None:
-    return _from_bearer(request, session) or _from_cookie(request, session)
+def _lookup(request: Request, session: Session, touch: bool) -> Identity | None:
+    return _from_bearer(request, session) or _from_cookie(request, session, touch=touch)
 
 
-async def _identify(request: Request) -> Identity | None:
+async def _identify(request: Request, *, touch: bool = True) -> Identity | None:
     session = db(request)
     # In a worker thread like every other database call: on SQLite the first query waits
     # (busy_timeout) for the write lock, and waiting on the event loop would stall the very
     # commit that releases the lock, so two concurrent requests deadlocked for the timeout.
-    found = await run_in_threadpool(_lookup, request, session)
+    found = await run_in_threadpool(_lookup, request, session, touch)
     if found is not None:
         request.state.actor = found.actor
         request.state.identity = found
@@ -131,6 +131,16 @@ async def api_actor(request: Request) -> Actor:
 async def page_identity(request: Request) -> Identity:
     """The signed-in user of a console page; without one, the handler sends them to sign in."""
     found = await _identify(request)
+    if found is None:
+        raise LoginRequired("请先登录")
+    return found
+
+
+async def stream_identity(request: Request) -> Identity:
+    """The signed-in user of a console stream the browser reopens by itself (server-sent
+    events): identified like a page, but a reconnect does not count as activity, so an
+    unattended stream never keeps an idle session alive."""
+    found = await _identify(request, touch=False)
     if found is None:
         raise LoginRequired("请先登录")
     return found

@@ -7,11 +7,14 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from zhian.core.errors import NotFound
+from zhian.core.identity.roles import allowed
+from zhian.domains.places.registry import quality
 from zhian.web import systems
-from zhian.web.deps import Identity, check_form_csrf, page_identity
+from zhian.web.deps import Identity, check_form_csrf, db, page_identity
 from zhian.web.i18n import LOCALES
 from zhian.web.templating import LANG_COOKIE, render
 
@@ -19,9 +22,21 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/")
-def home(request: Request, ident: Annotated[Identity, Depends(page_identity)]) -> Response:
-    """The dashboard: the jurisdiction's map and the nine systems."""
-    return render(request, "home.html", active="home")
+def home(
+    request: Request,
+    ident: Annotated[Identity, Depends(page_identity)],
+    session: Annotated[Session, Depends(db)],
+) -> Response:
+    """The dashboard: address search, the jurisdiction's map, address data quality per
+    division against the 95% target, and the nine systems."""
+    rows = (
+        quality.quality(session, actor=ident.actor)
+        if allowed(ident.user.role, "places.read")
+        else []
+    )
+    return render(
+        request, "home.html", active="home", quality_rows=rows, quality_target=quality.TARGET
+    )
 
 
 @router.get("/systems/{slug}")

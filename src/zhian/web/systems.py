@@ -28,6 +28,8 @@ SYSTEMS: tuple[System, ...] = (
         "接处警与街面巡防",
         "110 接处警、智慧街面巡防",
         "警情受理、警力调度、巡区与勤务等级、热点分析",
+        ready=True,
+        page="/incidents",
     ),
     System(
         "transport",
@@ -38,13 +40,20 @@ SYSTEMS: tuple[System, ...] = (
         page="/transport",
     ),
     System(
-        "hazmat", "危爆物品溯源", "危爆物品立体化溯源", "企业与许可证、储存场所、流向台账、对账核查"
+        "hazmat",
+        "危爆物品溯源",
+        "危爆物品立体化溯源",
+        "企业与许可证、储存场所、流向台账、对账核查",
+        ready=True,
+        page="/hazmat",
     ),
     System(
         "firearms",
         "枪支弹药管控",
         "枪支弹药智能管控",
         "枪支编号、弹药批次、持枪单位、领用归还、丢失报告",
+        ready=True,
+        page="/firearms",
     ),
     System(
         "alarms",

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
@@ -91,3 +92,16 @@ def event(
         }
     )
     return service.record_event(session, actor=REG, data=data, at=at + timedelta(minutes=minutes))
+
+
+def tamper(engine: Engine, *statements: str) -> None:
+    """What someone with database rights could do: lift the guard, then change rows."""
+    with engine.begin() as conn:
+        for table in ("hazmat_ledger_entry", "hazmat_daily_root"):
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            else:
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        for stmt in statements:
+            conn.execute(text(stmt))

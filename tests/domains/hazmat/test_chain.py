@@ -13,14 +13,13 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
-from tests.domains.hazmat.builders import AT, REG, enterprise, event
+from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from zhian.cli import app as cli
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import LedgerEntry
 
 DAY = date(2026, 11, 1)
-TABLES = ("hazmat_ledger_entry", "hazmat_daily_root")
 
 
 @pytest.fixture()
@@ -48,19 +47,6 @@ def engine(fresh_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def tamper(engine: Engine, *statements: str) -> None:
-    """What someone with database rights could do: lift the guard, then change rows."""
-    with engine.begin() as conn:
-        for table in TABLES:
-            if engine.dialect.name == "postgresql":
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            else:
-                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        for stmt in statements:
-            conn.execute(text(stmt))
-
-
 def check(engine: Engine) -> verify.LedgerReport:
     with make_sessionmaker(engine)() as session:
         return verify.verify_all(session)
@@ -77,7 +63,7 @@ def test_intact_ledger_verifies(engine: Engine) -> None:
     assert report.ok and report.entries == 12 and report.roots == 1
 
 
-@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("table", ["hazmat_ledger_entry", "hazmat_daily_root"])
 @pytest.mark.parametrize("verb", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
 def test_database_refuses_update_and_delete(engine: Engine, table: str, verb: str) -> None:
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:

@@ -173,7 +173,15 @@ def test_an_item_cannot_be_in_two_places(session: Session) -> None:
         lambda: event(session, "transfer", other, "EX-1", site_id=mag2, to_enterprise_id=maker),
     )
     assert "不在此处" in reason
-    event(session, "ship", maker, "EX-1", site_id=mag, reference="permit 610500-2026-001")
+    event(
+        session,
+        "ship",
+        maker,
+        "EX-1",
+        site_id=mag,
+        reference="permit 610500-2026-001",
+        payload={"due_at": "2026-11-02T10:00:00+08:00"},
+    )
     _refused(
         session,
         Conflict,

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.incidents import service, units
+from zhian.domains.incidents import service, units, zones
 from zhian.domains.incidents.choices import UnitStatus
-from zhian.domains.incidents.models import Incident, Unit
-from zhian.domains.incidents.schemas import IncidentCreate, UnitCreate
+from zhian.domains.incidents.models import Incident, PatrolZone, Unit
+from zhian.domains.incidents.schemas import IncidentCreate, PatrolZoneCreate, UnitCreate
 from zhian.domains.places.models import Division
 
 HOME = "610502"  # 临渭区
@@ -25,6 +25,7 @@ def actor(role: str = "dispatcher", division: str = HOME, name: str = "disp") ->
 
 
 CITY_DISPATCHER = actor(division=CITY, name="city_disp")
+CITY_COMMANDER = actor(role="commander", division=CITY, name="city_cmd")
 
 
 def seat(session: Session, county: str = HOME) -> tuple[float, float]:
@@ -75,3 +76,34 @@ def make_incident(
         session, actor=by, data=IncidentCreate.model_validate(data)
     )
     return incident
+
+
+def square(lon: float, lat: float, half: float = 0.01) -> dict[str, Any]:
+    """A GeoJSON square of ``half`` degrees either side of a point."""
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def make_zone(
+    session: Session,
+    name: str,
+    *,
+    division: str = HOME,
+    units_per_level: tuple[int, int, int, int] = (4, 3, 2, 1),
+    half: float = 0.01,
+    by: Actor = CITY_COMMANDER,
+) -> PatrolZone:
+    """A square patrol zone around the county seat."""
+    data = PatrolZoneCreate(
+        name=name,
+        division=division,
+        geometry=square(*seat(session, division), half),
+        units_per_level=list(units_per_level),
+    )
+    return zones.create_zone(session, actor=by, data=data)

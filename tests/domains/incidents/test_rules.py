@@ -97,7 +97,7 @@ def test_every_change_is_timestamped(session: Session) -> None:
 def test_assignment_drives_both_machines(session: Session) -> None:
     incident = make_incident(session)
     unit = make_unit(session, 2)
-    service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_id=unit.id)
+    service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_ids=[unit.id])
     assert (incident.status, unit.status, unit.incident_id) == (
         "dispatched",
         "dispatched",
@@ -105,7 +105,7 @@ def test_assignment_drives_both_machines(session: Session) -> None:
     )
     assert incident.dispatched_at is not None
     with pytest.raises(Conflict):  # no longer available
-        service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_id=unit.id)
+        service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_ids=[unit.id])
     units.set_status(session, actor=CITY_DISPATCHER, unit_id=unit.id, status=U.EN_ROUTE)
     assert incident.status == "en_route"
     units.set_status(session, actor=CITY_DISPATCHER, unit_id=unit.id, status=U.ON_SCENE)
@@ -117,4 +117,4 @@ def test_assignment_drives_both_machines(session: Session) -> None:
     units.set_status(session, actor=CITY_DISPATCHER, unit_id=unit.id, status=U.AVAILABLE)
     assert unit.incident_id is None
     with pytest.raises(Conflict):
-        service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_id=unit.id)
+        service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_ids=[unit.id])

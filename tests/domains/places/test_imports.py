@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.domains.places import registry_data as data
@@ -19,6 +20,7 @@ from zhian.core.audit.models import AuditEntry
 from zhian.core.db import unit_of_work
 from zhian.core.errors import InvalidInput
 from zhian.core.scope import SYSTEM, Actor
+from zhian.core.time import utcnow
 from zhian.domains.places.imports import reader, service
 from zhian.domains.places.imports.models import ImportJob
 from zhian.domains.places.registry.models import House, Organization
@@ -230,3 +232,100 @@ def test_reader_accepts_gbk_csv_and_numbers_from_xlsx() -> None:
     with pytest.raises(InvalidInput) as bad:
         reader.read_table("a.xls", b"")
     assert bad.value.field == "file"
+
+
+def test_error_report_as_json_and_the_job_list(world: tuple[App, dict[str, Any]]) -> None:
+    app, ids = world
+    headers = app.headers(app.token("imp_json", role="commander", division=data.HOME))
+    job_id = upload(app, headers, "门牌.csv", as_csv(house_rows(ids))).json()["id"]
+    report = app.client.get(f"/api/v1/addresses/imports/{job_id}/rejected", headers=headers)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["total"] == 4 and [r["row_number"] for r in body["items"]] == [6, 7, 8, 9]
+    first = body["items"][0]
+    assert first["values"]["number"] == "abc" and first["reasons"][0]["field"] == "number"
+    listed = app.client.get("/api/v1/addresses/imports", headers=headers).json()
+    assert [j["id"] for j in listed["items"]] == [job_id]
+    other = app.headers(app.token("imp_json_other", role="commander", division=data.OTHER))
+    assert app.client.get("/api/v1/addresses/imports", headers=other).json()["total"] == 0
+    path = f"/api/v1/addresses/imports/{job_id}/rejected"
+    assert app.client.get(path, headers=other).status_code == 404
+
+
+def test_a_crash_marks_the_job_failed_and_keeps_the_chunks_done(
+    world: tuple[App, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, ids = world
+    real = service.APPLY["houses"]
+    calls = {"n": 0}
+
+    def flaky(session: Session, actor: Actor, row: dict[str, str]) -> str:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(session, actor, row)
+
+    monkeypatch.setitem(service.APPLY, "houses", flaky)
+    rows = [
+        dict(zip(["county", "road", "number", "suffix", "lon", "lat"], r, strict=True))
+        for r in house_rows(ids)[:4]
+    ]
+    with unit_of_work(app.factory) as session:
+        job, _ = service.start_import(
+            session, actor=SYSTEM, kind="houses", filename="x.csv", content=as_csv(house_rows(ids))
+        )
+    before = houses(app)
+    service.run_import(app.factory, actor=SYSTEM, job_id=job.id, rows=rows, chunk=2)
+    with app.factory() as session:
+        failed = session.get(ImportJob, job.id)
+        assert failed is not None
+        assert (failed.status, failed.processed) == ("failed", 2)
+        assert failed.error is not None and "RuntimeError: disk on fire" in failed.error
+        assert failed.finished_at is not None
+    assert houses(app) == before + 2  # the first chunk stays committed
+    headers = app.headers(app.token("imp_crash", role="commander", division=data.HOME))
+    calls["n"] = 0  # the API's run crashes on its third row too
+    resp = upload(app, headers, "门牌.csv", as_csv(house_rows(ids)))
+    assert resp.status_code == 202, resp.text
+    shown = app.client.get(f"/api/v1/addresses/imports/{resp.json()['id']}", headers=headers)
+    assert shown.json()["status"] == "failed" and "disk on fire" in shown.json()["error"]
+
+
+def test_a_job_left_running_by_a_dead_process_is_failed_when_read(
+    world: tuple[App, dict[str, Any]],
+) -> None:
+    app, ids = world
+    headers = app.headers(app.token("imp_stale", role="commander", division=data.HOME))
+    actor = Actor(user_id=None, username="imp_stale", role="commander", division=data.HOME)
+    with unit_of_work(app.factory) as session:
+        job, _ = service.start_import(
+            session, actor=actor, kind="houses", filename="x.csv", content=as_csv(house_rows(ids))
+        )
+        job.status = "running"
+    path = f"/api/v1/addresses/imports/{job.id}"
+    assert app.client.get(path, headers=headers).json()["status"] == "running"
+    with unit_of_work(app.factory) as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job.id)
+            .values(updated_at=utcnow() - service.STALE_AFTER - timedelta(seconds=1))
+        )
+    shown = app.client.get(path, headers=headers).json()
+    assert (shown["status"], shown["error"]) == ("failed", service.INTERRUPTED)
+    # Recorded, not only shown: the job is failed for every later reader too.
+    with app.factory() as session:
+        again = session.get(ImportJob, job.id)
+        assert again is not None and again.status == "failed"
+
+
+def test_a_job_whose_request_never_committed_does_not_run(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COMMIT_WAIT_S", 0.01)
+    with session_factory() as request_session:
+        gate = service.CommitGate(request_session)
+        request_session.rollback()
+    ran: list[int] = []
+    monkeypatch.setattr(service, "run_chunk", lambda *a, **k: ran.append(1))
+    service.run_import(session_factory, actor=SYSTEM, job_id=1, rows=[{"a": "b"}], gate=gate)
+    assert ran == []

@@ -3,7 +3,9 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +18,7 @@ from tests.helpers import App, running_app
 from zhian.core.db import unit_of_work
 from zhian.core.scope import SYSTEM, Actor
 from zhian.domains.places.models import Division
-from zhian.domains.places.registry import plates, quality, service
+from zhian.domains.places.registry import pdf, plates, quality, service
 from zhian.domains.places.registry.quality_schemas import Outcome, VerificationCreate
 from zhian.domains.places.registry.schemas import HouseCreate, RoadCreate
 
@@ -186,3 +188,68 @@ def test_verification_and_quality_api(world: tuple[App, dict[str, Any]]) -> None
     assert rows[0]["target"] == 0.95 and rows[0]["meets_target"] is False  # collection is 0
     page = app.client.get("/places/quality", headers=officer)
     assert page.status_code == 200 and "临渭区" in page.text
+
+
+def _objects(pdf_bytes: bytes) -> dict[int, bytes]:
+    return {int(n): body for n, body in re.findall(rb"(?s)(\d+) 0 obj\n(.*?)\nendobj\n", pdf_bytes)}
+
+
+def _stream(body: bytes) -> bytes:
+    raw = re.search(rb"(?s)stream\n(.*)\nendstream", body)
+    assert raw is not None
+    return zlib.decompress(raw.group(1))
+
+
+def test_plate_pdf_embeds_a_cjk_font_subset(world: tuple[App, dict[str, Any]]) -> None:
+    from fontTools.ttLib import TTFont
+
+    app, ids = world
+    headers = app.headers(app.token("font_cmd", role="commander", division=data.HOME))
+    resp = app.client.get(f"/api/v1/addresses/{ids['house']}/plate.pdf", headers=headers)
+    assert resp.status_code == 200, resp.text
+    objects = _objects(resp.content)
+    assert b"STSong" not in resp.content
+    (cid_font,) = [b for b in objects.values() if b"/Subtype /CIDFontType2" in b]
+    assert b"/CIDToGIDMap /Identity" in cid_font
+    (descriptor,) = [b for b in objects.values() if b"/FontFile2" in b]
+    file_ref = re.search(rb"/FontFile2 (\d+) 0 R", descriptor)
+    assert file_ref is not None
+    font_obj = objects[int(file_ref.group(1))]
+    data_bytes = _stream(font_obj)
+    length1 = re.search(rb"/Length1 (\d+)", font_obj)
+    assert length1 is not None and int(length1.group(1)) == len(data_bytes)
+    font = TTFont(io.BytesIO(data_bytes))
+    assert "glyf" in font
+    mapped = font.getBestCmap()
+    for ch in "临渭区朝阳大街12号" + ids["code"]:
+        assert ord(ch) in mapped, ch
+    assert len(font.getGlyphOrder()) < 60  # a subset: the source font has ~30,000 glyphs
+    # The text drawn, read back through the ToUnicode map, is the plate's text.
+    (type0,) = [b for b in objects.values() if b"/Subtype /Type0" in b]
+    to_unicode = re.search(rb"/ToUnicode (\d+) 0 R", type0)
+    assert to_unicode is not None
+    cmap = dict(
+        re.findall(
+            r"<([0-9A-F]{4})> <([0-9A-F]{4})>", _stream(objects[int(to_unicode.group(1))]).decode()
+        )
+    )
+    page_content = [
+        _stream(b) for b in objects.values() if b.startswith(b"<< /Length") and b"/Length1" not in b
+    ]
+    shown = [
+        "".join(chr(int(cmap[h[i : i + 4]], 16)) for i in range(0, len(h), 4))
+        for content in page_content
+        for h in re.findall(r"<([0-9A-F]+)> Tj", content.decode("latin-1"))
+    ]
+    assert {"临渭区", "朝阳大街", "12号", ids["code"]} <= set(shown)
+
+
+def test_plate_pdf_without_a_cjk_font_says_what_to_install(
+    world: tuple[App, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, ids = world
+    monkeypatch.setattr(pdf, "FONT_PATHS", ("/nonexistent/font.ttc",))
+    headers = app.headers(app.token("font_none", role="commander", division=data.HOME))
+    resp = app.client.get(f"/api/v1/addresses/{ids['house']}/plate.pdf", headers=headers)
+    assert resp.status_code == 503
+    assert "fonts-wqy-microhei" in resp.json()["detail"][0]["msg"]

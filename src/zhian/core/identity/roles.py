@@ -63,6 +63,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     ),
     "hazmat.record": frozenset({Role.ADMIN, Role.REGULATOR, Role.UNIT_SECURITY}),
     "hazmat.manage": frozenset({Role.ADMIN, Role.REGULATOR}),
+    "hazmat.alerts.handle": frozenset({Role.ADMIN, Role.COMMANDER, Role.REGULATOR}),
+    # A gun's status by serial (stolen, lost), city-wide: what a checkpoint officer asks.
+    "firearms.lookup": frozenset(
+        {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.OFFICER, Role.REGULATOR}
+    ),
     "incidents.read": frozenset(
         {Role.ADMIN, Role.COMMANDER, Role.DISPATCHER, Role.OFFICER, Role.LEADER}
     ),
@@ -71,6 +76,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The caller's phone number, unmasked on an incident's detail (audited).
     "incidents.caller.read": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
     "units.manage": frozenset({Role.ADMIN, Role.COMMANDER, Role.DISPATCHER}),
+    # Drawing patrol zones and the units each needs per duty level.
+    "incidents.zones.manage": frozenset({Role.ADMIN, Role.COMMANDER}),
+    # Switching the city or a county to a duty level (等级勤务), within one's jurisdiction.
+    "incidents.duty.switch": frozenset({Role.ADMIN, Role.COMMANDER, Role.LEADER}),
 }
 
 

@@ -165,9 +165,17 @@ def _expired(settings: Settings, row: AuthSession, now: datetime) -> str | None:
 
 
 def resolve(
-    session: Session, settings: Settings, raw: str, *, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    raw: str,
+    *,
+    now: datetime | None = None,
+    touch: bool = True,
 ) -> tuple[User, AuthSession] | None:
-    """The user and session behind a cookie token, ending it if it has timed out."""
+    """The user and session behind a cookie token, ending it if it has timed out.
+
+    ``touch=False`` for requests the browser makes on its own (a live stream reconnecting),
+    which must not keep an idle session alive."""
     now = now or utcnow()
     found = session.execute(
         select(AuthSession, User)
@@ -186,9 +194,19 @@ def resolve(
         row.ended_at = now
         row.end_reason = reason
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
     return user, row
+
+
+def still_valid(
+    session: Session, settings: Settings, session_id: int, *, now: datetime | None = None
+) -> bool:
+    """Whether a console session is neither ended nor timed out (read-only)."""
+    row = session.get(AuthSession, session_id)
+    if row is None or row.ended_at is not None:
+        return False
+    return _expired(settings, row, now or utcnow()) is None
 
 
 def end(session: Session, *, row: AuthSession, user: User, reason: str = "logout") -> None:

@@ -9,8 +9,14 @@ from sqlalchemy.orm import Session
 
 from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.scope import Actor
-from zhian.domains.hazmat import service
+from zhian.domains.hazmat import alerts, checkpoint, service
+from zhian.domains.hazmat.choices import AlertKind, AlertStatus
 from zhian.domains.hazmat.schemas import (
+    AlertOut,
+    AlertPage,
+    AlertResolve,
+    CountIn,
+    CountOut,
     EnterpriseCreate,
     EnterpriseOut,
     EnterprisePage,
@@ -22,7 +28,7 @@ from zhian.domains.hazmat.schemas import (
     SiteOut,
     StockOut,
 )
-from zhian.web.deps import api_actor, db
+from zhian.web.deps import api_actor, db, settings_of
 
 router = APIRouter(prefix="/api/v1/hazmat", tags=["hazmat"])
 
@@ -71,9 +77,15 @@ def enterprise_stock(actor: ActorDep, session: DbDep, enterprise_id: int) -> Any
 
 
 @router.get("/enterprises/{enterprise_id}/ledger/export")
-def export_ledger(actor: ActorDep, session: DbDep, enterprise_id: int) -> dict[str, Any]:
-    """The enterprise's ledger, head and inclusion proofs, for offline verification."""
-    return service.export_ledger(session, actor=actor, enterprise_id=enterprise_id)
+def export_ledger(
+    request: Request, actor: ActorDep, session: DbDep, enterprise_id: int
+) -> dict[str, Any]:
+    """The enterprise's ledger, head, inclusion proofs and signed checkpoints, for offline
+    verification."""
+    pinned = checkpoint.stored(settings_of(request))
+    return service.export_ledger(
+        session, actor=actor, enterprise_id=enterprise_id, checkpoints=pinned
+    )
 
 
 @router.get("/stock", response_model=list[StockOut])
@@ -99,3 +111,51 @@ def record_event(request: Request, actor: ActorDep, session: DbDep, data: EventI
         service.audit_refusal(session, actor=actor, data=data, error=exc)
         request.state.commit = True
         raise
+
+
+@router.post("/sites/{site_id}/counts", response_model=CountOut, status_code=201)
+def count_site(actor: ActorDep, session: DbDep, site_id: int, data: CountIn) -> Any:
+    """Record a physical count at a site; any difference from the books opens an alert."""
+    return alerts.count_site(session, actor=actor, site_id=site_id, data=data)
+
+
+@router.get("/alerts", response_model=AlertPage)
+def list_alerts(
+    actor: ActorDep,
+    session: DbDep,
+    status: AlertStatus | None = None,
+    kind: AlertKind | None = None,
+    enterprise_id: int | None = None,
+    page: PageQ = 1,
+    per_page: PerPageQ = 50,
+) -> Any:
+    """Custody alerts of the caller's jurisdiction, newest first."""
+    found = alerts.list_alerts(
+        session,
+        actor=actor,
+        status=status,
+        kind=kind,
+        enterprise_id=enterprise_id,
+        page=page,
+        per_page=per_page,
+    )
+    return AlertPage(
+        items=[alerts.alert_out(a) for a in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertOut)
+def get_alert(actor: ActorDep, session: DbDep, alert_id: int) -> Any:
+    """One alert; another jurisdiction's is a 404."""
+    return alerts.alert_out(alerts.get_alert(session, actor=actor, alert_id=alert_id))
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+def resolve_alert(actor: ActorDep, session: DbDep, alert_id: int, data: AlertResolve) -> Any:
+    """Resolve an open alert with a note on how it was handled."""
+    return alerts.alert_out(
+        alerts.resolve_alert(session, actor=actor, alert_id=alert_id, note=data.note)
+    )

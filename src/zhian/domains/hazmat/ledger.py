@@ -8,7 +8,7 @@ applies the event's stock moves in the same transaction.
 Where an event moves stock ("no site" is the enterprise's custody outside any site: in
 transit, or issued to a blasting crew)::
 
-    produce            +q at (E, site)
+    produce, register  +q at (E, site)
     transfer           (E, site) -> (to, no site)       the buyer's licence checked
     ship, issue        (E, site) -> (E, no site)
     deliver            (E, no site) -> (to, no site)    the receiver's licence checked
@@ -37,12 +37,15 @@ from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.scope import Actor
 from zhian.core.time import local
 from zhian.domains.hazmat.models import ChainHead, Item, LedgerEntry, Licence, Site, Stock
-from zhian.domains.hazmat.schemas import EventIn, EventType
+from zhian.domains.hazmat.schemas import UNIQUE_KINDS, EventIn, EventType
 
 E = EventType
 SCALE = Decimal("0.001")
 WARN_DAYS = 30
-NEEDS_SITE = frozenset({E.PRODUCE, E.TRANSFER, E.SHIP, E.ISSUE, E.RECEIVE, E.STORE, E.RETURN})
+CREATES = frozenset({E.PRODUCE, E.REGISTER})
+NEEDS_SITE = frozenset(
+    {E.PRODUCE, E.REGISTER, E.TRANSFER, E.SHIP, E.ISSUE, E.RECEIVE, E.STORE, E.RETURN}
+)
 NEEDS_TO = frozenset({E.TRANSFER, E.DELIVER})
 # Reporting a loss, a destruction or a count is never blocked by an expired licence.
 NEEDS_LICENCE = frozenset(E) - {E.DESTROY, E.LOSS, E.COUNT}
@@ -64,7 +67,7 @@ def moves(
 ) -> list[tuple[Position, Decimal]]:
     """The stock changes an event makes (see the module docstring)."""
     here, loose = (enterprise_id, site_id, item_id), (enterprise_id, None, item_id)
-    if event == E.PRODUCE:
+    if event in CREATES:
         return [(here, q)]
     if event == E.TRANSFER:
         return [(here, -q), ((to_id or 0, None, item_id), q)]
@@ -92,8 +95,9 @@ def fold(entries: Iterable[LedgerEntry]) -> dict[Position, Decimal]:
     return {pos: q for pos, q in total.items() if q != 0}
 
 
-def hashed_payload(entry: LedgerEntry) -> dict[str, Any]:
-    """What an entry's hash commits to: every column but the id, hashes and row times."""
+def hashed_payload(entry: Any) -> dict[str, Any]:
+    """What an entry's hash commits to: every column but the id, hashes and row times (of an
+    entry, or of a row of its columns)."""
     return {
         "enterprise_id": entry.enterprise_id,
         "seq": entry.seq,
@@ -165,11 +169,13 @@ def _check_item(session: Session, data: EventIn) -> Item:
     given = data.item
     item = session.scalars(select(Item).where(Item.code == given.code).with_for_update()).first()
     if item is None:
-        if data.event != E.PRODUCE:
+        if data.event not in CREATES:
             raise InvalidInput(f"物品编码未登记：{given.code}", field="item.code")
         if given.hazard_class is None:
-            raise InvalidInput("生产登记须给出危险货物类别", field="item.hazard_class")
-        unit = "piece" if given.kind == "explosive" else given.unit
+            raise InvalidInput("生产或登记须给出类别", field="item.hazard_class")
+        unit = {"explosive": "piece", "firearm": "piece", "ammunition": "round"}.get(
+            given.kind, given.unit
+        )
         return Item(
             kind=given.kind,
             code=given.code,
@@ -184,8 +190,8 @@ def _check_item(session: Session, data: EventIn) -> Item:
         raise InvalidInput(f"类别不符：{item.code} 为第 {item.hazard_class} 类", field="item")
     if item.state != "active":
         raise Conflict(f"物品 {item.code} 状态为 {item.state}，不能再登记流转", field="item.code")
-    if data.event == E.PRODUCE and item.kind == "explosive":
-        raise Conflict(f"物品编码已存在，不能重复生产：{item.code}", field="item.code")
+    if data.event in CREATES and item.kind in UNIQUE_KINDS:
+        raise Conflict(f"物品编码已存在，不能重复生产或登记：{item.code}", field="item.code")
     return item
 
 
@@ -203,8 +209,8 @@ def plan(session: Session, *, actor: Actor, data: EventIn, at: datetime) -> Plan
     if data.site_id is not None and (site is None or site.enterprise_id != ent):
         raise InvalidInput(f"库点不属于该企业：{data.site_id}", field="site_id")
     item = _check_item(session, data)
-    if item.kind == "explosive" and q != 1:
-        raise InvalidInput("按编码管理的爆炸物品每次数量为 1", field="quantity")
+    if item.kind in UNIQUE_KINDS and q != 1:
+        raise InvalidInput("按编码管理的物品每次数量为 1", field="quantity")
     day = local(at).date()
     warnings: list[str] = []
     if ev in NEEDS_LICENCE:
@@ -216,7 +222,7 @@ def plan(session: Session, *, actor: Actor, data: EventIn, at: datetime) -> Plan
     planned = moves(ev, ent, data.site_id, data.to_enterprise_id, item.id or 0, q)
     for pos, dq in planned:
         if dq < 0 and item.id is not None and _held(session, pos) < -dq:
-            if item.kind == "explosive":
+            if item.kind in UNIQUE_KINDS:
                 raise Conflict(
                     f"物品 {item.code} 不在此处（现在：{_where(session, item)}）", field="item.code"
                 )
@@ -224,7 +230,7 @@ def plan(session: Session, *, actor: Actor, data: EventIn, at: datetime) -> Plan
         if dq > 0 and pos[1] is not None and site is not None and pos[0] == ent:
             _capacity_check(session, site, item, dq)
     state = {E.USE: "used", E.DESTROY: "destroyed", E.LOSS: "lost"}.get(ev, "active")
-    if item.kind == "chemical":
+    if item.kind not in UNIQUE_KINDS:
         state = "active"  # a lot lives on while any of it remains
     return Plan(item=item, quantity=q, moves=planned, state=state, warnings=warnings)
 

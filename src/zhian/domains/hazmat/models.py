@@ -130,3 +130,46 @@ class DailyRoot(Base):
     day: Mapped[date] = mapped_column(unique=True)
     tree_size: Mapped[int] = mapped_column()
     root: Mapped[str] = mapped_column()
+
+
+class Count(Base):
+    """A physical count at a site: what was found, by code, and how it compared to the books."""
+
+    __tablename__ = "hazmat_count"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("hazmat_enterprise.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("hazmat_site.id"), index=True)
+    counted_at: Mapped[datetime] = mapped_column()
+    actor: Mapped[str] = mapped_column()
+    # {"code": "quantity"} as found; its SHA-256 (canonical JSON) is in the payload of the
+    # count entries the findings write to the ledger (a clean count writes none).
+    counted: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column()
+    missing: Mapped[int] = mapped_column(default=0)
+    unexpected: Mapped[int] = mapped_column(default=0)
+
+
+class Alert(Base):
+    """A custody finding someone must handle: a count discrepancy, a shipment not delivered
+    or a duty gun not returned in time, a loss or theft report.
+
+    One alert per finding: (kind, entry) is unique, so the periodic check can run any number
+    of times; a count's discrepancy points at the count instead of an entry.
+    """
+
+    __tablename__ = "hazmat_alert"
+    __table_args__ = (UniqueConstraint("kind", "entry_id"),)
+
+    kind: Mapped[str] = mapped_column()
+    status: Mapped[str] = mapped_column(index=True)
+    division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("hazmat_enterprise.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_site.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_item.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_ledger_entry.id"))
+    count_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_count.id"))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    opened_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str | None] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)

@@ -24,12 +24,20 @@ class EnterpriseKind(StrEnum):
     USER = "user"
     STORAGE = "storage"
     TRANSPORT = "transport"
+    BLASTING = "blasting"
+    # Firearm holders (持枪单位).
+    SECURITY_COMPANY = "security_company"
+    SHOOTING_RANGE = "shooting_range"
+    HUNTING_GROUND = "hunting_ground"
+    ARMED_GUARD = "armed_guard"
 
 
 class EventType(StrEnum):
     """The typed custody events of the ledger."""
 
     PRODUCE = "produce"
+    # Entry into the ledger of something that already exists (a gun, a lot held before).
+    REGISTER = "register"
     RECEIVE = "receive"
     STORE = "store"
     TRANSFER = "transfer"
@@ -48,12 +56,21 @@ class ItemKind(StrEnum):
 
     EXPLOSIVE = "explosive"
     CHEMICAL = "chemical"
+    FIREARM = "firearm"
+    AMMUNITION = "ammunition"
+
+
+# Guns are no dangerous goods: their licences and armoury capacities count them as this class.
+FIREARM_CLASS = "firearm"
+CLASSES: tuple[str, ...] = (*HAZARD_CLASSES, FIREARM_CLASS)
+# One code, one physical thing: the quantity of each event is 1.
+UNIQUE_KINDS = frozenset({ItemKind.EXPLOSIVE, ItemKind.FIREARM})
 
 
 def _check_limits(value: dict[str, Decimal]) -> dict[str, Decimal]:
-    unknown = [c for c in value if c not in HAZARD_CLASSES]
+    unknown = [c for c in value if c not in CLASSES]
     if unknown:
-        raise ValueError(f"unknown dangerous-goods class {unknown[0]!r} (GB 6944: 1.1 … 9)")
+        raise ValueError(f"unknown class {unknown[0]!r} (GB 6944: 1.1 … 9, or firearm)")
     return value
 
 
@@ -140,8 +157,8 @@ class ItemIn(BaseModel):
     @field_validator("hazard_class")
     @classmethod
     def _known_class(cls, value: str | None) -> str | None:
-        if value is not None and value not in HAZARD_CLASSES:
-            raise ValueError(f"unknown dangerous-goods class {value!r} (GB 6944: 1.1 … 9)")
+        if value is not None and value not in CLASSES:
+            raise ValueError(f"unknown class {value!r} (GB 6944: 1.1 … 9, or firearm)")
         return value
 
 
@@ -192,3 +209,80 @@ class StockOut(BaseModel):
     hazard_class: str
     unit: str
     quantity: Decimal
+
+
+class CountLine(BaseModel):
+    """One code found at a count, with the quantity found (1 for a coded item)."""
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    quantity: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)] = Decimal(1)
+
+
+class CountIn(BaseModel):
+    """A physical count at a site: every code found there (codes not listed were not found)."""
+
+    items: list[CountLine] = Field(max_length=100_000)
+
+    @field_validator("items")
+    @classmethod
+    def _unique_codes(cls, value: list[CountLine]) -> list[CountLine]:
+        seen: set[str] = set()
+        for line in value:
+            if line.code in seen:
+                raise ValueError(f"code {line.code!r} listed twice")
+            seen.add(line.code)
+        return value
+
+
+class CountLineOut(BaseModel):
+    """A code of a count that does not match the books."""
+
+    code: str
+    expected: Decimal
+    counted: Decimal
+
+
+class CountOut(BaseModel):
+    """A count's outcome: codes missing and unexpected, and the alert it raised."""
+
+    id: int
+    site_id: int
+    counted_at: datetime
+    digest: str
+    missing: list[CountLineOut]
+    unexpected: list[CountLineOut]
+    alert_id: int | None
+
+
+class AlertOut(BaseModel):
+    """A custody alert and its handling; ``detail`` holds the finding (codes, window)."""
+
+    id: int
+    kind: str
+    status: str
+    division: str
+    enterprise_id: int
+    site_id: int | None
+    item_id: int | None
+    entry_id: int | None
+    count_id: int | None
+    detail: dict[str, Any]
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    note: str | None
+
+
+class AlertPage(BaseModel):
+    """One page of alerts."""
+
+    items: list[AlertOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class AlertResolve(BaseModel):
+    """How an alert was handled."""
+
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -7,7 +7,9 @@ live in :mod:`zhian.domains.hazmat.ledger`, its proofs in :mod:`zhian.domains.ha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +25,8 @@ from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
-from zhian.domains.hazmat import ledger, verify
+from zhian.domains.hazmat import alerts, checkpoint, ledger, reconcile, verify
+from zhian.domains.hazmat.choices import AlertKind
 from zhian.domains.hazmat.models import (
     ChainHead,
     Enterprise,
@@ -37,6 +40,7 @@ from zhian.domains.hazmat.schemas import (
     EnterpriseCreate,
     EntryOut,
     EventIn,
+    EventType,
     LicenceCreate,
     LicenceOut,
     SiteCreate,
@@ -175,21 +179,66 @@ def _audit_change(
     )
 
 
+def lock_chain(session: Session, enterprise_id: int) -> None:
+    """Lock an enterprise's chain head: its events are checked and written one at a time."""
+    session.execute(
+        select(ChainHead.id).where(ChainHead.enterprise_id == enterprise_id).with_for_update()
+    )
+
+
+def _with_window(session: Session, actor: Actor, data: EventIn, at: datetime) -> EventIn:
+    """A ship or issue with the end of its custody window written into its payload.
+
+    A ship takes its window from the transport permit it names (``payload.permit_id``), or an
+    explicit ``payload.due_at``; an issue from ``payload.due_at`` if given (duty guns must).
+    """
+    if data.event not in (EventType.SHIP, EventType.ISSUE):
+        return data
+    payload = dict(data.payload)
+    permit_id = payload.get("permit_id")
+    if data.event == EventType.SHIP and permit_id is not None:
+        from zhian.domains.transport import permits
+
+        if not isinstance(permit_id, int):
+            raise InvalidInput("运输许可证编号须为整数", field="payload.permit_id")
+        permit = permits.get_permit(session, actor=actor, permit_id=permit_id)
+        item = session.scalars(select(Item).where(Item.code == data.item.code)).first()
+        if item is not None and item.hazard_class != permit.hazard_class:
+            raise Conflict(
+                f"运输许可证 {permit.id} 为第 {permit.hazard_class} 类，"
+                f"物品 {item.code} 为第 {item.hazard_class} 类",
+                field="payload.permit_id",
+            )
+        payload["due_at"] = as_utc(permit.valid_until).isoformat()
+    elif "due_at" in payload:
+        due = reconcile.due_at(payload)
+        if due is None:
+            raise InvalidInput("送达或归还时限须为带时区的 ISO 时间", field="payload.due_at")
+        if due <= at:
+            raise InvalidInput("送达或归还时限须晚于事件时间", field="payload.due_at")
+        payload["due_at"] = due.isoformat()
+    elif data.event == EventType.SHIP:
+        raise InvalidInput(
+            "运输须关联运输许可证（payload.permit_id）或给出送达时限（payload.due_at）",
+            field="payload.due_at",
+        )
+    return data.model_copy(update={"payload": payload})
+
+
 def record_event(
     session: Session, *, actor: Actor, data: EventIn, at: datetime | None = None
 ) -> EntryOut:
-    """Check one custody event against every rule, then append it and move the stock."""
+    """Check one custody event against every rule, then append it and move the stock; a loss
+    or theft report opens an alert."""
     require(actor, "hazmat.record")
     enterprise = get_enterprise(session, actor=actor, enterprise_id=data.enterprise_id)
     for name in ("from_enterprise_id", "to_enterprise_id"):
         other = getattr(data, name)
         if other is not None and session.get(Enterprise, other) is None:
             raise InvalidInput(f"企业不存在：{other}", field=name)
-    # Lock the enterprise's chain head first: its events are checked and written one at a time.
-    session.execute(
-        select(ChainHead.id).where(ChainHead.enterprise_id == enterprise.id).with_for_update()
-    )
+    lock_chain(session, enterprise.id)
     when = as_utc(at or utcnow())
+    data = _with_window(session, actor, data, when)
     checked = ledger.plan(session, actor=actor, data=data, at=when)
     entry = ledger.append(session, actor=actor, data=data, checked=checked, at=when)
     audit.record(
@@ -201,6 +250,22 @@ def record_event(
         division=enterprise.division,
         detail={"event": entry.event, "enterprise_id": enterprise.id, "seq": entry.seq},
     )
+    if data.event == EventType.LOSS:
+        alerts.open_alert(
+            session,
+            kind=AlertKind.LOSS_REPORT,
+            enterprise=enterprise,
+            at=when,
+            site_id=data.site_id,
+            item_id=entry.item_id,
+            entry_id=entry.id,
+            detail={
+                "code": data.item.code,
+                "kind": checked.item.kind,
+                "cause": str(data.payload.get("cause", "loss")),
+                "quantity": str(entry.quantity),
+            },
+        )
     out = EntryOut.model_validate(entry)
     out.warnings = checked.warnings
     return out
@@ -256,6 +321,26 @@ def stock(
     ]
 
 
+def holdings(session: Session, item_id: int) -> list[tuple[int, int | None, Decimal]]:
+    """Where an item is: (enterprise, site or None, quantity) of every position holding it."""
+    rows = session.execute(
+        select(Stock.enterprise_id, Stock.site_id, Stock.quantity).where(
+            Stock.item_id == item_id, Stock.quantity > 0
+        )
+    ).all()
+    return [(int(e), None if s is None else int(s), Decimal(q)) for e, s, q in rows]
+
+
+def last_entry(session: Session, item_id: int, event: EventType) -> LedgerEntry | None:
+    """An item's latest ledger entry of one kind of event."""
+    return session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.item_id == item_id, LedgerEntry.event == str(event))
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
 def item_history(session: Session, *, actor: Actor, code: str) -> list[EntryOut]:
     """An item's custody events, oldest first, as far as the actor's jurisdiction reaches."""
     require(actor, "hazmat.read")
@@ -271,8 +356,15 @@ def item_history(session: Session, *, actor: Actor, code: str) -> list[EntryOut]
     return [EntryOut.model_validate(e) for e in rows]
 
 
-def export_ledger(session: Session, *, actor: Actor, enterprise_id: int) -> dict[str, Any]:
-    """An enterprise's ledger for a regulator to verify offline (an audited read)."""
+def export_ledger(
+    session: Session,
+    *,
+    actor: Actor,
+    enterprise_id: int,
+    checkpoints: Sequence[checkpoint.Checkpoint] = (),
+) -> dict[str, Any]:
+    """An enterprise's ledger for a regulator to verify offline (an audited read), with the
+    signed checkpoints that pin its chain (:func:`checkpoint.verify_export` checks it)."""
     enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
     audit.record(
         session,
@@ -282,4 +374,6 @@ def export_ledger(session: Session, *, actor: Actor, enterprise_id: int) -> dict
         record_id=str(enterprise.id),
         division=enterprise.division,
     )
-    return verify.export(session, enterprise)
+    data = verify.export(session, enterprise)
+    data["checkpoints"] = checkpoint.for_export(list(checkpoints), enterprise.id)
+    return data

@@ -37,7 +37,12 @@ PerPageQ = Annotated[int, Query(ge=1, le=500)]
 def create_incident(actor: ActorDep, session: DbDep, data: IncidentCreate) -> Any:
     """Take a call; the answer offers geocoder candidates and possible duplicates."""
     incident, candidates, dups = service.create_incident(session, actor=actor, data=data)
-    return service.incident_out(incident, candidates=candidates, duplicates=dups)
+    return service.incident_out(
+        incident,
+        candidates=candidates,
+        duplicates=dups,
+        hazard_flags=service.hazards_of(session, incident),
+    )
 
 
 @router.get("/incidents", response_model=IncidentPage)
@@ -64,7 +69,9 @@ def list_incidents(
 def get_incident(actor: ActorDep, session: DbDep, incident_id: int) -> Any:
     """One incident; another jurisdiction's is a 404."""
     incident, shown = service.get_incident(session, actor=actor, incident_id=incident_id)
-    return service.incident_out(incident, show_caller=shown)
+    return service.incident_out(
+        incident, show_caller=shown, hazard_flags=service.hazards_of(session, incident)
+    )
 
 
 @router.get("/incidents/{incident_id}/recommendations", response_model=list[Recommendation])
@@ -83,9 +90,11 @@ def recommendations(
 
 @router.post("/incidents/{incident_id}/assign", response_model=IncidentOut)
 def assign(actor: ActorDep, session: DbDep, incident_id: int, data: Assign) -> Any:
-    """Send a unit to the incident."""
-    incident = service.assign(session, actor=actor, incident_id=incident_id, unit_id=data.unit_id)
-    return service.incident_out(incident)
+    """Assign, add or (with ``replace``) reassign units; the answer carries the hazards."""
+    incident = service.assign(
+        session, actor=actor, incident_id=incident_id, unit_ids=data.units(), replace=data.replace
+    )
+    return service.incident_out(incident, hazard_flags=service.hazards_of(session, incident))
 
 
 @router.post("/incidents/{incident_id}/status", response_model=IncidentOut)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class IncidentType(StrEnum):
@@ -72,3 +74,81 @@ class UnitStatus(StrEnum):
     ON_SCENE = "on_scene"
     TRANSPORTING = "transporting"
     BUSY = "busy"
+
+
+# How long an incident of each priority may wait for its first unit before it is overdue.
+DISPATCH_TARGET_S: dict[int, int] = {1: 180, 2: 300, 3: 600, 4: 1800}
+
+
+class AlertKind(StrEnum):
+    """What an alert on the board says."""
+
+    OVERDUE = "overdue"
+    ZONE_SHORT = "zone_short"
+
+
+ALERT_KIND_LABELS: dict[AlertKind, tuple[str, str]] = {
+    AlertKind.OVERDUE: ("超时未派警", "Not dispatched in time"),
+    AlertKind.ZONE_SHORT: ("巡区警力不足", "Patrol zone short of units"),
+}
+
+# Duty levels (等级勤务): 1 is the highest state of readiness, 4 the everyday one.
+DUTY_LEVELS: tuple[int, ...] = (1, 2, 3, 4)
+DEFAULT_DUTY_LEVEL = 4
+
+
+class HazardKind(StrEnum):
+    """What a responding unit should know about a premise before it arrives."""
+
+    EXPLOSIVES_MAGAZINE = "explosives_magazine"
+    DANGEROUS_GOODS = "dangerous_goods"
+    FIREARM_HOLDER = "firearm_holder"
+    ALARM_BANK = "alarm_bank"
+    DOG = "dog"
+    STRUCTURAL = "structural"
+    OTHER = "other"
+
+
+HAZARD_KIND_LABELS: dict[HazardKind, tuple[str, str]] = {
+    HazardKind.EXPLOSIVES_MAGAZINE: ("爆炸物品储存库", "Explosives magazine"),
+    HazardKind.DANGEROUS_GOODS: ("危险化学品企业", "Dangerous-goods enterprise"),
+    HazardKind.FIREARM_HOLDER: ("持枪单位", "Firearm holder"),
+    HazardKind.ALARM_BANK: ("联网报警银行", "Alarm-connected bank"),
+    HazardKind.DOG: ("烈性犬", "Dangerous dog"),
+    HazardKind.STRUCTURAL: ("建筑危险", "Structural danger"),
+    HazardKind.OTHER: ("其他危险", "Other hazard"),
+}
+
+INCIDENT_STATUS_LABELS: dict[IncidentStatus, tuple[str, str]] = {
+    IncidentStatus.RECEIVED: ("待派警", "Waiting"),
+    IncidentStatus.DISPATCHED: ("已派警", "Dispatched"),
+    IncidentStatus.EN_ROUTE: ("赶赴现场", "En route"),
+    IncidentStatus.ON_SCENE: ("到达现场", "On scene"),
+    IncidentStatus.CLEARED: ("已处置", "Cleared"),
+    IncidentStatus.CANCELLED: ("已撤销", "Cancelled"),
+}
+
+UNIT_KIND_LABELS: dict[UnitKind, tuple[str, str]] = {
+    UnitKind.PATROL_CAR: ("巡逻车", "Patrol car"),
+    UnitKind.MOTORCYCLE: ("摩托车", "Motorcycle"),
+    UnitKind.FOOT: ("步巡", "Foot patrol"),
+    UnitKind.COMMUNITY: ("社区民警", "Community police"),
+}
+
+UNIT_STATUS_LABELS: dict[UnitStatus, tuple[str, str]] = {
+    UnitStatus.OFF_DUTY: ("下勤", "Off duty"),
+    UnitStatus.AVAILABLE: ("可派", "Available"),
+    UnitStatus.DISPATCHED: ("已派", "Dispatched"),
+    UnitStatus.EN_ROUTE: ("途中", "En route"),
+    UnitStatus.ON_SCENE: ("在现场", "On scene"),
+    UnitStatus.TRANSPORTING: ("押送中", "Transporting"),
+    UnitStatus.BUSY: ("忙碌", "Busy"),
+}
+
+
+def label(labels: Mapping[Any, tuple[str, str]], value: str, locale: str = "zh_CN") -> str:
+    """The Chinese or English label of a choice value (the value itself if unknown)."""
+    for key, (zh, en) in labels.items():
+        if key.value == value:
+            return zh if locale.startswith("zh") else en
+    return value

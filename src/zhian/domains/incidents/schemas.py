@@ -8,7 +8,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from zhian.domains.incidents.choices import IncidentStatus, IncidentType, UnitKind, UnitStatus
+from zhian.domains.incidents.choices import (
+    AlertKind,
+    HazardKind,
+    IncidentStatus,
+    IncidentType,
+    UnitKind,
+    UnitStatus,
+)
 
 DIVISION_PATTERN = r"^\d{6,12}$"
 CAPABILITY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -61,6 +68,17 @@ class IncidentCreate(BaseModel):
         return digits
 
 
+class HazardOut(BaseModel):
+    """One hazard flag at a location, from whichever provider raised it."""
+
+    kind: str
+    label: str
+    source: str
+    detail: str | None = None
+    address_id: int | None = None
+    expires_at: datetime | None = None
+
+
 class IncidentOut(BaseModel):
     """An incident as the API shows it; the caller's phone masked unless shown."""
 
@@ -73,6 +91,7 @@ class IncidentOut(BaseModel):
     lat: float
     location_text: str | None
     location_level: str | None
+    address_id: int | None = None
     narrative: str | None
     caller_phone: str | None
     caller_masked: bool
@@ -83,6 +102,9 @@ class IncidentOut(BaseModel):
     cancelled_at: datetime | None
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     possible_duplicates: list[int] = Field(default_factory=list)
+    # The hazards at the location: given on intake, on the detail and on assignment; null in
+    # lists (asking every provider for every row would make a list slow).
+    hazards: list[HazardOut] | None = None
 
 
 class IncidentPage(BaseModel):
@@ -101,9 +123,18 @@ class IncidentStatusIn(BaseModel):
 
 
 class Assign(BaseModel):
-    """The unit to send to an incident."""
+    """Units to send to an incident: one (``unit_id``) or several (``unit_ids``). With
+    ``replace`` the units now committed to the incident are released (a reassignment);
+    without it the units are added to those already there."""
 
-    unit_id: int
+    unit_id: int | None = None
+    unit_ids: list[int] = Field(default_factory=list, max_length=20)
+    replace: bool = False
+
+    def units(self) -> list[int]:
+        """The units asked for, in order, each once."""
+        ids = ([self.unit_id] if self.unit_id is not None else []) + self.unit_ids
+        return list(dict.fromkeys(ids))
 
 
 class Recommendation(BaseModel):
@@ -178,6 +209,119 @@ class UnitPage(BaseModel):
     """One page of units."""
 
     items: list[UnitOut]
+    total: int
+    page: int
+    per_page: int
+
+
+LEVEL_UNITS = Annotated[int, Field(ge=0, le=500)]
+
+
+class PatrolZoneCreate(BaseModel):
+    """A patrol zone: a GeoJSON polygon within a division and the units each level needs."""
+
+    name: Short
+    division: str = Field(pattern=DIVISION_PATTERN)
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, WGS-84")
+    units_per_level: list[LEVEL_UNITS] = Field(
+        min_length=4, max_length=4, description="Units needed at levels 1, 2, 3, 4"
+    )
+
+
+class PatrolZoneOut(BaseModel):
+    """A patrol zone and, when asked for, how it stands now."""
+
+    id: int
+    name: str
+    division: str
+    geometry: dict[str, Any]
+    units_per_level: list[int]
+    level: int
+    required: int
+    available: int
+    short: bool
+
+
+class PatrolZonePage(BaseModel):
+    """One page of patrol zones."""
+
+    items: list[PatrolZoneOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class DutyLevelIn(BaseModel):
+    """Switch the city or a county to a duty level (1 highest, 4 everyday)."""
+
+    division: str = Field(pattern=DIVISION_PATTERN)
+    level: int = Field(ge=1, le=4)
+    reason: Short | None = None
+
+
+class DutyLevelOut(BaseModel):
+    """A division's duty level now, and the switch that set it (none: the default)."""
+
+    division: str
+    level: int
+    set_on: str | None
+    switched_at: datetime | None
+    switched_by: str | None
+
+
+class HazardCreate(BaseModel):
+    """A hazard a dispatcher flags on a standard address, until ``expires_at``."""
+
+    address_id: int
+    kind: HazardKind
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    expires_at: datetime
+
+
+class PremiseHazardOut(BaseModel):
+    """A hazard flagged by hand."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    address_id: int
+    division: str
+    kind: HazardKind
+    note: str | None
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+class PremiseHazardPage(BaseModel):
+    """One page of hazards flagged by hand."""
+
+    items: list[PremiseHazardOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class AlertOut(BaseModel):
+    """An alert on the board."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: AlertKind
+    division: str
+    incident_id: int | None
+    zone_id: int | None
+    message: str
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class AlertPage(BaseModel):
+    """One page of alerts."""
+
+    items: list[AlertOut]
     total: int
     page: int
     per_page: int

@@ -24,7 +24,7 @@ from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import utcnow
-from zhian.domains.incidents import dispatch, rules, unit_index, units
+from zhian.domains.incidents import alerts, dispatch, hazards, rules, unit_index, units
 from zhian.domains.incidents.choices import (
     DEFAULT_PRIORITY,
     IncidentStatus,
@@ -32,7 +32,12 @@ from zhian.domains.incidents.choices import (
     UnitStatus,
 )
 from zhian.domains.incidents.models import Incident
-from zhian.domains.incidents.schemas import IncidentCreate, IncidentOut, Recommendation
+from zhian.domains.incidents.schemas import (
+    HazardOut,
+    IncidentCreate,
+    IncidentOut,
+    Recommendation,
+)
 
 DUPLICATE_RADIUS_M = 300.0
 DUPLICATE_WINDOW = timedelta(minutes=15)
@@ -54,6 +59,7 @@ def incident_out(
     show_caller: bool = False,
     candidates: Sequence[dict[str, Any]] = (),
     duplicates: Sequence[int] = (),
+    hazard_flags: Sequence[HazardOut] | None = None,
 ) -> IncidentOut:
     """The public shape of an incident, the caller's phone masked unless ``show_caller``."""
     phone = incident.caller_phone
@@ -67,6 +73,7 @@ def incident_out(
         lat=incident.lat,
         location_text=incident.location_text,
         location_level=incident.location_level,
+        address_id=incident.address_id,
         narrative=incident.narrative,
         caller_phone=phone if show_caller else mask_phone(phone),
         caller_masked=phone is not None and not show_caller,
@@ -77,17 +84,36 @@ def incident_out(
         cancelled_at=incident.cancelled_at,
         candidates=list(candidates),
         possible_duplicates=list(duplicates),
+        hazards=None if hazard_flags is None else list(hazard_flags),
     )
+
+
+def hazards_of(session: Session, incident: Incident) -> list[HazardOut]:
+    """The hazard flags at the incident's resolved location, from every registered provider."""
+    return [
+        HazardOut(
+            kind=f.kind,
+            label=f.label,
+            source=f.source,
+            detail=f.detail,
+            address_id=f.address_id,
+            expires_at=f.expires_at,
+        )
+        for f in hazards.hazards_at(
+            session, address_id=incident.address_id, lon=incident.lon, lat=incident.lat
+        )
+    ]
 
 
 def _resolve_location(
     session: Session, actor: Actor, data: IncidentCreate
-) -> tuple[float, float, str, list[dict[str, Any]]]:
-    """The point of the call, its level ("point" or the geocoder's) and the candidates."""
+) -> tuple[float, float, str, int | None, list[dict[str, Any]]]:
+    """The point of the call, its level ("point" or the geocoder's), the standard address it
+    resolved to (if any) and the candidates."""
     if data.lon is not None or data.lat is not None:
         if data.lon is None or data.lat is None:
             raise InvalidInput("经度和纬度须同时给出", field="lat" if data.lat is None else "lon")
-        return data.lon, data.lat, "point", []
+        return data.lon, data.lat, "point", None, []
     if not data.location_text:
         raise InvalidInput("请填写地址或经纬度", field="location_text")
     from zhian.domains.places.registry import geocoder
@@ -99,7 +125,8 @@ def _resolve_location(
         offered = "；".join(str(c["label"]) for c in candidates[:5])
         hint = f"候选：{offered}" if offered else "请在地图上点选或输入经纬度"
         raise InvalidInput(f"地址无法定位，{hint}", field="location_text")
-    return lon, lat, str(level), candidates
+    address = found.get("address_id")
+    return lon, lat, str(level), address if isinstance(address, int) else None, candidates
 
 
 def _division_of(session: Session, lon: float, lat: float) -> str:
@@ -141,7 +168,7 @@ def create_incident(
 ) -> tuple[Incident, list[dict[str, Any]], list[int]]:
     """Take a call: locate it, find its division, and offer possible duplicates."""
     require(actor, "incidents.intake")
-    lon, lat, level, candidates = _resolve_location(session, actor, data)
+    lon, lat, level, address_id, candidates = _resolve_location(session, actor, data)
     division = _division_of(session, lon, lat)
     if not scoping.can_see(actor, division):
         raise InvalidInput("该位置不在本人管辖范围内", field="lon")
@@ -155,6 +182,7 @@ def create_incident(
         lat=lat,
         location_text=data.location_text,
         location_level=level,
+        address_id=address_id,
         narrative=data.narrative or None,
         caller_phone=data.caller_phone,
         received_at=now,
@@ -251,33 +279,58 @@ def recommend(
     return out
 
 
-def assign(session: Session, *, actor: Actor, incident_id: int, unit_id: int) -> Incident:
-    """Send an available unit to an incident (or add one): both become dispatched, audited."""
+def assign(
+    session: Session,
+    *,
+    actor: Actor,
+    incident_id: int,
+    unit_ids: Sequence[int],
+    replace: bool = False,
+) -> Incident:
+    """Send available units to an incident in one action: assign the first, add more, or
+    with ``replace`` reassign (release the units committed to it now). Audited."""
     require(actor, "incidents.dispatch")
     incident = visible_incident(session, actor=actor, incident_id=incident_id)
     if incident.status in (IncidentStatus.CLEARED.value, IncidentStatus.CANCELLED.value):
         raise Conflict(f"警情已结束（{incident.status}），不能派警", field="incident_id")
-    try:
-        unit = units.get_unit(session, actor=actor, unit_id=unit_id, for_update=True)
-    except NotFound:
-        raise InvalidInput(f"警力不存在：{unit_id}", field="unit_id") from None
-    if unit.status != UnitStatus.AVAILABLE.value:
-        raise Conflict(f"警力当前不可派（{unit.status}）", field="unit_id")
-    units.transition(
-        session, actor=actor, unit=unit, new=UnitStatus.DISPATCHED, incident_id=incident.id
-    )
+    if not unit_ids:
+        raise InvalidInput("请选择警力", field="unit_id")
+    chosen = []
+    for unit_id in unit_ids:
+        try:
+            unit = units.get_unit(session, actor=actor, unit_id=unit_id, for_update=True)
+        except NotFound:
+            raise InvalidInput(f"警力不存在：{unit_id}", field="unit_id") from None
+        if unit.status != UnitStatus.AVAILABLE.value:
+            raise Conflict(f"警力 {unit.callsign} 当前不可派（{unit.status}）", field="unit_id")
+        chosen.append(unit)
+    released = []
+    if replace:
+        committed = units.committed_to(session, incident_id=incident.id, for_update=True)
+        for unit in committed:
+            units.transition(session, actor=actor, unit=unit, new=UnitStatus.AVAILABLE)
+            released.append(unit.id)
+    for unit in chosen:
+        units.transition(
+            session, actor=actor, unit=unit, new=UnitStatus.DISPATCHED, incident_id=incident.id
+        )
     if incident.status == IncidentStatus.RECEIVED.value:
         incident.status = IncidentStatus.DISPATCHED.value
-        incident.dispatched_at = unit.status_at
+        incident.dispatched_at = chosen[0].status_at
+        alerts.close_for_incident(session, incident_id=incident.id, now=incident.dispatched_at)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="assign",
+        action="reassign" if replace else "assign",
         record_type="incident_incident",
         record_id=str(incident.id),
         division=incident.division,
-        detail={"unit_id": unit.id, "callsign": unit.callsign},
+        detail={
+            "unit_ids": [u.id for u in chosen],
+            "callsigns": [u.callsign for u in chosen],
+            "released": released,
+        },
     )
     return incident
 
@@ -312,6 +365,7 @@ def set_incident_status(
         incident.cleared_at = now
     elif status == IncidentStatus.CANCELLED:
         incident.cancelled_at = now
+        alerts.close_for_incident(session, incident_id=incident.id, now=now)
     session.flush()
     audit.record(
         session,

@@ -178,3 +178,18 @@ def status_history(session: Session, *, actor: Actor, unit_id: int) -> list[Unit
     unit = get_unit(session, actor=actor, unit_id=unit_id)
     stmt = select(UnitStatusChange).where(UnitStatusChange.unit_id == unit.id)
     return list(session.scalars(stmt.order_by(UnitStatusChange.id)))
+
+
+def committed_to(session: Session, *, incident_id: int, for_update: bool = False) -> list[Unit]:
+    """The units committed to an incident now (dispatched, en route, on scene, transporting)."""
+    stmt = (
+        select(Unit)
+        .where(
+            Unit.incident_id == incident_id,
+            Unit.status.in_([s.value for s in rules.COMMITTED]),
+        )
+        .order_by(Unit.id)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))

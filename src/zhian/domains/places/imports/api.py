@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from zhian.core.errors import InvalidInput
 from zhian.core.scope import Actor
 from zhian.domains.places.imports import service
-from zhian.domains.places.imports.schemas import ImportJobOut
+from zhian.domains.places.imports.schemas import (
+    ImportJobOut,
+    ImportJobPage,
+    RejectedPage,
+    RejectedRowOut,
+)
 from zhian.web.deps import api_actor, db
 
 router = APIRouter(prefix="/api/v1", tags=["addresses"])
 
 ActorDep = Annotated[Actor, Depends(api_actor)]
 DbDep = Annotated[Session, Depends(db)]
-MAX_BYTES = 20 * 1024 * 1024
 
 
 @router.post("/addresses/imports", status_code=202, response_model=ImportJobOut)
@@ -31,27 +34,58 @@ def create_import(
     kind: Annotated[str, Form()] = "houses",
 ) -> Any:
     """Upload houses or organizations; the job runs after this answers, poll it for progress."""
-    content = file.file.read(MAX_BYTES + 1)
-    if len(content) > MAX_BYTES:
-        raise InvalidInput("文件超过 20 MB", field="file")
-    job, rows = service.start_import(
-        session, actor=actor, kind=kind, filename=file.filename or "", content=content
-    )
-    out = ImportJobOut.of(job)
-    background.add_task(
-        service.run_import,
+    content = service.read_upload(file.file)
+    job = service.launch_import(
+        session,
         request.app.state.session_factory,
+        background.add_task,
         actor=actor,
-        job_id=job.id,
-        rows=rows,
+        kind=kind,
+        filename=file.filename or "",
+        content=content,
     )
-    return out
+    return ImportJobOut.of(job)
+
+
+@router.get("/addresses/imports", response_model=ImportJobPage)
+def list_imports(
+    actor: ActorDep,
+    session: DbDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Any:
+    """Import jobs of the caller's jurisdiction, newest first."""
+    found = service.list_jobs(session, actor=actor, page=page, per_page=per_page)
+    return ImportJobPage(
+        items=[ImportJobOut.of(j) for j in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
 
 
 @router.get("/addresses/imports/{job_id}", response_model=ImportJobOut)
 def get_import(actor: ActorDep, session: DbDep, job_id: int) -> Any:
     """An import job with its progress (processed of total) and counts."""
     return ImportJobOut.of(service.get_job(session, actor=actor, job_id=job_id))
+
+
+@router.get("/addresses/imports/{job_id}/rejected", response_model=RejectedPage)
+def rejected_rows(
+    actor: ActorDep,
+    session: DbDep,
+    job_id: int,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """The job's row-level error report: each rejected row with its fields and reasons."""
+    found = service.rejected_page(session, actor=actor, job_id=job_id, page=page, per_page=per_page)
+    return RejectedPage(
+        items=[RejectedRowOut.of(r) for r in found.items],
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+    )
 
 
 @router.get("/addresses/imports/{job_id}/rejected.csv")

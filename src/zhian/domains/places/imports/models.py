@@ -27,6 +27,8 @@ class ImportJob(Base):
     created_by: Mapped[str] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # Why a failed job stopped; rows it had not reached are neither accepted nor rejected.
+    error: Mapped[str | None] = mapped_column()
 
 
 class RejectedRow(Base):

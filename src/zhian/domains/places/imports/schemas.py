@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from pydantic import BaseModel
 
-from zhian.domains.places.imports.models import ImportJob
+from zhian.domains.places.imports.models import ImportJob, RejectedRow
 
 
 class ImportJobOut(BaseModel):
@@ -27,6 +28,7 @@ class ImportJobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    error: str | None
     rejected_url: str
 
     @classmethod
@@ -48,5 +50,48 @@ class ImportJobOut(BaseModel):
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
+            error=job.error,
             rejected_url=f"/api/v1/addresses/imports/{job.id}/rejected.csv",
         )
+
+
+class RowReason(BaseModel):
+    """Why a row was refused: the field and the reason."""
+
+    field: str
+    reason: str
+
+
+class RejectedRowOut(BaseModel):
+    """A rejected row as it came (canonical column names) with its reasons."""
+
+    row_number: int
+    values: dict[str, str]
+    reasons: list[RowReason]
+
+    @classmethod
+    def of(cls, row: RejectedRow) -> RejectedRowOut:
+        """The public shape of a rejected row."""
+        return cls(
+            row_number=row.row_number,
+            values=json.loads(row.raw),
+            reasons=[RowReason.model_validate(r) for r in json.loads(row.reasons)],
+        )
+
+
+class RejectedPage(BaseModel):
+    """One page of a job's rejected rows, in file order."""
+
+    items: list[RejectedRowOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class ImportJobPage(BaseModel):
+    """One page of import jobs, newest first."""
+
+    items: list[ImportJobOut]
+    total: int
+    page: int
+    per_page: int

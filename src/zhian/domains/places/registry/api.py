@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.places.registry import geocoder, organizations, service
+from zhian.domains.places.registry import geocoder, organizations, service, suggest
 from zhian.domains.places.registry.choices import OrgCategory
 from zhian.domains.places.registry.schemas import (
     AddressDetail,
@@ -17,6 +17,7 @@ from zhian.domains.places.registry.schemas import (
     GeocodeOut,
     OrganizationOut,
     OrganizationPage,
+    SuggestionList,
 )
 from zhian.web.deps import api_actor, db
 
@@ -37,6 +38,17 @@ def geocode(
 ) -> Any:
     """Parse a free-text address and place it on the registry, or offer candidates."""
     return geocoder.geocode(session, actor=actor, q=q)
+
+
+@router.get("/addresses/suggest", response_model=SuggestionList)
+def suggest_addresses(
+    actor: ActorDep,
+    session: DbDep,
+    q: Annotated[str, Query(max_length=geocoder.MAX_QUERY, description="What was typed so far")],
+    limit: Annotated[int, Query(ge=1, le=suggest.MAX_LIMIT)] = 8,
+) -> Any:
+    """Roads and house numbers of the caller's jurisdiction matching a partial address."""
+    return {"items": suggest.suggest(session, actor=actor, q=q, limit=limit)}
 
 
 @router.get("/addresses", response_model=AddressPage)

@@ -98,6 +98,8 @@ class RegistryIndex:
         self.building_lon = array("d")
         self.building_lat = array("d")
         self.rooms: dict[tuple[int, str, str], int] = {}
+        self._name_chars: dict[str, list[int]] | None = None
+        self.road_norms: list[str] = []
 
     def __len__(self) -> int:
         return len(self.house_ids)
@@ -197,6 +199,20 @@ class RegistryIndex:
             bpos = building_pos.get(building_id)
             if bpos is not None:
                 self.rooms[(bpos, unit, number)] = rid
+
+    def road_name_chars(self) -> dict[str, list[int]]:
+        """Every character of each road's full and normalised name → the roads having it,
+        for suggestions as one types (built on first use, with ``road_norms``, the
+        normalised names: matching needs neither)."""
+        if self._name_chars is None:
+            chars: dict[str, list[int]] = {}
+            norms = [normalize_road(name) for name in self.road_names]
+            for pos, name in enumerate(self.road_names):
+                for ch in set(name) | set(norms[pos]):
+                    chars.setdefault(ch, []).append(pos)
+            self.road_norms = norms
+            self._name_chars = chars
+        return self._name_chars
 
     # --- lookups --------------------------------------------------------------------------
 

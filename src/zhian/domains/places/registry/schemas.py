@@ -145,3 +145,24 @@ class GeocodeOut(BaseModel):
     level: str | None = None
     confidence: float | None = None
     candidates: list[CandidateOut] = Field(default_factory=list)
+
+
+class SuggestionOut(BaseModel):
+    """A road or house number offered while typing, with the console page it opens."""
+
+    label: str
+    level: str
+    county_code: str
+    road_id: int
+    road: str
+    address_id: int | None
+    code: str | None
+    lon: float
+    lat: float
+    url: str
+
+
+class SuggestionList(BaseModel):
+    """Suggestions for what was typed, best first."""
+
+    items: list[SuggestionOut]

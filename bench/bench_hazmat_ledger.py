@@ -1,0 +1,304 @@
+"""Speed of the hazmat custody ledger on SQLite, against baselines in the same run.
+
+    .venv/bin/python bench/bench_hazmat_ledger.py [--entries 50000] [--append 1000] [--rounds 3]
+
+Targets of issue 6 (one core): append >= 5,000 events/s with the chain and the stock update;
+verify 1,000,000 entries in <= 3 s; one site's stock in <= 100 ms with 1,000,000 entries in
+the ledger. Prints, best of ``--rounds``:
+
+- append: events/s through ``service.record_event`` (every rule, the chain, the stock, the
+  audit entry), all in one transaction, against the same entries written as bare ORM rows
+  with their hash and no rule (what the rules and the stock cost on top of the write);
+- verify: entries/s of ``verify.verify_all`` over a ledger of ``--entries`` entries (built
+  directly, chained correctly, with its materialized stock), projected to 1,000,000, against
+  ``hashchain.verify_chain`` over the same entries already in memory (the hashing floor);
+- stock: ms for one site's stock (``service.stock``), against folding that site's ledger
+  entries (``ledger.fold``): what the materialized stock saves.
+
+The database is a file in WAL mode with synchronous=FULL, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhian.core import hashchain
+from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.migrate import upgrade
+from zhian.core.scope import Actor
+from zhian.domains.hazmat import ledger, service, verify
+from zhian.domains.hazmat.models import ChainHead, Item, LedgerEntry, Stock
+from zhian.domains.hazmat.schemas import EnterpriseCreate, EventIn, LicenceCreate, SiteCreate
+from zhian.domains.places import service as places
+
+REG = Actor(user_id=1, username="bench", role="regulator", division="610500")
+START = datetime(2026, 1, 1, tzinfo=UTC)
+ENTERPRISES = 20
+LOTS = 500  # chemical lots per enterprise
+
+
+def best(rounds: int, fn: Callable[[], Any]) -> float:
+    """The fastest of ``rounds`` runs, in seconds."""
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def world(factory: sessionmaker[Session]) -> list[tuple[int, int]]:
+    """Enterprises, each with a licence and a site: (enterprise id, site id)."""
+    out = []
+    with unit_of_work(factory) as session:
+        places.load_weinan_profile(session)
+        for n in range(ENTERPRISES):
+            ent = service.create_enterprise(
+                session,
+                actor=REG,
+                data=EnterpriseCreate(name=f"化工{n}", kind="producer", division="610502"),
+            )
+            service.add_licence(
+                session,
+                actor=REG,
+                enterprise_id=ent.id,
+                data=LicenceCreate.model_validate(
+                    {
+                        "number": f"LIC-{n:04d}",
+                        "limits": {"3": "100000"},
+                        "valid_from": "2026-01-01",
+                        "valid_until": "2099-12-31",
+                    }
+                ),
+            )
+            site = service.add_site(
+                session,
+                actor=REG,
+                enterprise_id=ent.id,
+                data=SiteCreate.model_validate(
+                    {"name": f"{n}号库", "capacity": {"3": "100000000"}}
+                ),
+            )
+            out.append((ent.id, site.id))
+    return out
+
+
+def build_ledger(factory: sessionmaker[Session], sites: list[tuple[int, int]], n: int) -> None:
+    """``n`` chained entries over the enterprises (produce, issue, return, count of lots), their
+    items and their materialized stock, written directly (the rules are not what is timed)."""
+    # Even lots go out and come back (issue, return, ...); odd lots stay and are counted.
+    ops = ("issue", "return")
+    with unit_of_work(factory) as session:
+        items: dict[tuple[int, int], int] = {}
+        for e, _ in sites:
+            session.execute(
+                insert(Item),
+                [
+                    {
+                        "kind": "chemical",
+                        "code": f"LOT-{e}-{k}",
+                        "hazard_class": "3",
+                        "un_number": "UN1203",
+                        "unit": "kg",
+                        "state": "active",
+                    }
+                    for k in range(LOTS)
+                ],
+            )
+            for item_id, code in session.execute(
+                select(Item.id, Item.code).where(Item.code.like(f"LOT-{e}-%"))
+            ):
+                items[(e, int(code.rsplit("-", 1)[1]))] = item_id
+        heads = {e: (0, hashchain.GENESIS) for e, _ in sites}
+        rows: list[dict[str, Any]] = []
+        for i in range(n):
+            e, site = sites[i % len(sites)]
+            k = (i // len(sites)) % LOTS
+            rnd = i // (len(sites) * LOTS)
+            event = "produce" if rnd == 0 else "count" if k % 2 else ops[(rnd - 1) % 2]
+            seq, prev = heads[e][0] + 1, heads[e][1]
+            row = SimpleNamespace(
+                enterprise_id=e,
+                seq=seq,
+                prev_hash=prev,
+                event=event,
+                item_id=items[(e, k)],
+                from_enterprise_id=None,
+                to_enterprise_id=None,
+                site_id=site,
+                quantity=Decimal("10.000"),
+                actor_id=1,
+                actor="bench",
+                at=START + timedelta(seconds=i),
+                reference="",
+                payload="{}",
+            )
+            row.hash = hashchain.entry_hash(prev, ledger.hashed_payload(row))  # type: ignore[arg-type]
+            heads[e] = (seq, row.hash)
+            rows.append(vars(row))
+            if len(rows) == 20_000:
+                session.execute(insert(LedgerEntry), rows)
+                rows = []
+        if rows:
+            session.execute(insert(LedgerEntry), rows)
+        for e, (seq, head) in heads.items():
+            session.execute(
+                ChainHead.__table__.update()
+                .where(ChainHead.enterprise_id == e)
+                .values(seq=seq, hash=head)
+            )
+        folded = ledger.fold(session.scalars(select(LedgerEntry)).yield_per(20_000))
+        session.execute(
+            insert(Stock),
+            [
+                {"enterprise_id": e, "site_id": s, "item_id": it, "quantity": q}
+                for (e, s, it), q in folded.items()
+            ],
+        )
+
+
+def bench_append(factory: sessionmaker[Session], sites: list[tuple[int, int]], n: int) -> None:
+    e, site = sites[0]
+    counter = iter(range(10**9))
+
+    def through_service() -> None:
+        with unit_of_work(factory) as session:
+            for _ in range(n):
+                i = next(counter)
+                data = EventIn.model_validate(
+                    {
+                        "event": "produce",
+                        "enterprise_id": e,
+                        "item": {
+                            "kind": "chemical",
+                            "code": f"NEW-{i}",
+                            "hazard_class": "3",
+                            "un_number": "UN1203",
+                        },
+                        "quantity": "5",
+                        "site_id": site,
+                    }
+                )
+                service.record_event(session, actor=REG, data=data, at=START + timedelta(days=400))
+            session.rollback()
+
+    def bare_rows() -> None:
+        with unit_of_work(factory) as session:
+            item = Item(kind="chemical", code="BARE", hazard_class="3", unit="kg")
+            session.add(item)
+            session.flush()
+            prev = hashchain.GENESIS
+            for j in range(n):
+                entry = LedgerEntry(
+                    enterprise_id=e,
+                    seq=10**8 + j,
+                    prev_hash=prev,
+                    event="produce",
+                    item_id=item.id,
+                    site_id=site,
+                    quantity=Decimal("5.000"),
+                    actor_id=1,
+                    actor="bench",
+                    at=START,
+                    reference="",
+                    payload="{}",
+                )
+                entry.hash = prev = hashchain.entry_hash(prev, ledger.hashed_payload(entry))
+                session.add(entry)
+                session.flush()
+            session.rollback()
+
+    ours, base = best(ROUNDS, through_service), best(ROUNDS, bare_rows)
+    print(f"append  {n / ours:10,.0f} events/s  (rules + chain + stock + audit, one transaction)")
+    print(f"        {n / base:10,.0f} events/s  bare ORM rows with their hash, no rules")
+    print(f"        {ours / base:.1f}x the time of the bare write; target >= 5,000 events/s")
+
+
+def bench_verify(factory: sessionmaker[Session], n: int) -> None:
+    with factory() as session:
+        report = verify.verify_all(session)
+        assert report.ok and report.entries >= n, report
+        t = best(ROUNDS, lambda: verify.verify_all(session))
+        entries = [
+            (e.seq, e.prev_hash, e.hash, ledger.hashed_payload(e))
+            for e in session.scalars(
+                select(LedgerEntry).order_by(LedgerEntry.enterprise_id, LedgerEntry.seq)
+            )
+        ]
+    by_enterprise: dict[int, list[Any]] = {}
+    for row in entries:
+        by_enterprise.setdefault(int(row[3]["enterprise_id"]), []).append(row)
+
+    def floor() -> None:
+        for chain in by_enterprise.values():
+            assert hashchain.verify_chain(chain).ok
+
+    f = best(ROUNDS, floor)
+    print(
+        f"verify  {n / t:10,.0f} entries/s  verify_all from the database "
+        f"({t * 1_000_000 / n:.2f} s per 1,000,000; target <= 3 s)"
+    )
+    print(f"        {n / f:10,.0f} entries/s  verify_chain over the entries in memory")
+    print(f"        ratio {t / f:.1f}x the hashing floor")
+
+
+def bench_stock(factory: sessionmaker[Session], site: int, n: int) -> None:
+    with factory() as session:
+        ours = best(ROUNDS, lambda: service.stock(session, actor=REG, site_id=site))
+        held = len(service.stock(session, actor=REG, site_id=site))
+
+        def fold() -> None:
+            ledger.fold(session.scalars(select(LedgerEntry).where(LedgerEntry.site_id == site)))
+
+        base = best(ROUNDS, fold)
+    print(
+        f"stock   {ours * 1000:10.2f} ms  one site ({held} positions), {n:,} entries in the "
+        "ledger; target <= 100 ms"
+    )
+    print(f"        {base * 1000:10.2f} ms  folding that site's ledger entries")
+    print(f"        ratio {base / ours:.0f}x faster materialized")
+
+
+def main() -> None:
+    global ROUNDS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=50_000)
+    parser.add_argument("--append", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    ROUNDS = args.rounds
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        sites = world(factory)
+        t = time.perf_counter()
+        build_ledger(factory, sites, args.entries)
+        print(
+            f"built a ledger of {args.entries:,} entries in {time.perf_counter() - t:.1f} s "
+            f"(python {sys.version.split()[0]}, pid {os.getpid()})"
+        )
+        bench_verify(factory, args.entries)
+        bench_stock(factory, sites[0][1], args.entries)
+        bench_append(factory, sites, args.append)
+        engine.dispose()
+
+
+ROUNDS = 3
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+"""Signed checkpoints outside the database: what the chain alone cannot catch is caught.
+
+Someone with database rights can cut a chain's tail and move its head back, or alter an entry
+and re-hash the whole chain and the day's root; the database then verifies against itself.
+The signed checkpoints in the store do not move with it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, select, update
+from typer.testing import CliRunner
+
+from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
+from tests.helpers import running_app
+from zhian.cli import app as cli
+from zhian.core import hashchain
+from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.domains.hazmat import checkpoint, ledger, service, verify
+from zhian.domains.hazmat.models import ChainHead, DailyRoot, LedgerEntry
+
+DAY = date(2026, 11, 1)
+NEXT_DAY = AT + timedelta(days=1)
+
+
+@dataclass
+class Ledger:
+    engine: Engine
+    store: checkpoint.CheckpointStore
+    key: Ed25519PrivateKey
+    maker: int
+
+
+def _seal(led: Ledger, day: date | None, hours: int) -> checkpoint.Sealed:
+    outcome = checkpoint.seal(
+        make_sessionmaker(led.engine),
+        store=led.store,
+        key=led.key,
+        day=day,
+        now=NEXT_DAY + timedelta(hours=hours),
+    )
+    assert isinstance(outcome, checkpoint.Sealed), outcome
+    return outcome
+
+
+@pytest.fixture()
+def led(fresh_url: str, tmp_path: Path) -> Iterator[Ledger]:
+    """Day 1 (12 entries) sealed with checkpoint 1; day 2 adds two entries, checkpoint 2.
+
+    The maker's chain: seq 1..8 on day 1 (pinned by checkpoint 1 at 8), 9..10 on day 2
+    (pinned by checkpoint 2 at 10, in no sealed day yet).
+    """
+    engine = make_engine(fresh_url)
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        maker, mag = enterprise(session, "甲厂")
+        buyer, store = enterprise(session, "乙矿", kind="user")
+        for n in range(4):
+            code = f"EX-{n}"
+            event(session, "produce", maker, code, site_id=mag, minutes=n)
+            event(session, "transfer", maker, code, site_id=mag, to_enterprise_id=buyer, minutes=9)
+            event(session, "receive", buyer, code, site_id=store, minutes=20 + n)
+    notices: list[str] = []
+    key = checkpoint.signing_key(tmp_path / "keys" / "signing.key", notice=notices.append)
+    assert "generated a new Ed25519 checkpoint signing key" in notices[0]
+    led = Ledger(engine, checkpoint.CheckpointStore(tmp_path / "store"), key, maker)
+    first = _seal(led, DAY, 0)
+    assert first.day is not None and first.day.tree_size == 12
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        for n in range(2):
+            event(session, "produce", maker, f"EX-D2-{n}", site_id=mag, at=NEXT_DAY, minutes=n)
+    second = _seal(led, None, 2)
+    assert (first.checkpoint.n, second.checkpoint.n) == (1, 2)
+    assert second.checkpoint.heads[maker] == (10, second.checkpoint.heads[maker][1])
+    yield led
+    engine.dispose()
+
+
+def against_db(led: Ledger) -> verify.LedgerReport:
+    """What the database says of itself, with no checkpoints."""
+    with make_sessionmaker(led.engine)() as session:
+        return verify.verify_all(session)
+
+
+def against_store(led: Ledger, key: Ed25519PrivateKey | None = None) -> verify.LedgerReport:
+    with make_sessionmaker(led.engine)() as session:
+        trusted = (key or led.key).public_key()
+        return checkpoint.verify_with_store(session, led.store, trusted)
+
+
+def rehash(engine: Engine, enterprise_id: int) -> None:
+    """Recompute a whole chain, its head and every sealed day's root, as an insider could."""
+    with unit_of_work(make_sessionmaker(engine)) as session:
+        prev = hashchain.GENESIS
+        entries = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.enterprise_id == enterprise_id)
+            .order_by(LedgerEntry.seq)
+        ).all()
+        for e in entries:
+            new = hashchain.entry_hash(prev, ledger.hashed_payload(e))
+            session.execute(
+                update(LedgerEntry).where(LedgerEntry.id == e.id).values(prev_hash=prev, hash=new)
+            )
+            prev = new
+        session.execute(
+            update(ChainHead).where(ChainHead.enterprise_id == enterprise_id).values(hash=prev)
+        )
+        for root in session.scalars(select(DailyRoot)).all():
+            tree = verify._tree(verify.day_leaves(session, root.day))
+            session.execute(
+                update(DailyRoot).where(DailyRoot.id == root.id).values(root=tree.root.hex())
+            )
+
+
+def test_intact_ledger_holds_against_every_checkpoint(led: Ledger) -> None:
+    report = against_store(led)
+    assert report.ok and report.checkpoints == 2 and report.entries == 14
+
+
+def test_cut_tail_with_moved_head_is_caught_by_the_checkpoint(led: Ledger) -> None:
+    m = led.maker
+    tamper(
+        led.engine,
+        f"DELETE FROM hazmat_ledger_entry WHERE enterprise_id = {m} AND seq = 10",
+        "UPDATE hazmat_chain_head SET seq = 9, hash = (SELECT hash FROM hazmat_ledger_entry "
+        f"WHERE enterprise_id = {m} AND seq = 9) WHERE enterprise_id = {m}",
+    )
+    assert against_db(led).ok  # the database alone cannot tell
+    report = against_store(led)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, m, 10)
+    assert report.reason == "truncated (a signed checkpoint holds seq 10)"
+
+
+@pytest.mark.parametrize(
+    ("seq", "named", "intact"),
+    [(3, 8, 0), (9, 10, 8)],
+    ids=["in-a-sealed-day", "after-the-last-seal"],
+)
+def test_whole_chain_rehashed_is_caught_by_the_checkpoint(
+    led: Ledger, seq: int, named: int, intact: int
+) -> None:
+    m = led.maker
+    tamper(
+        led.engine,
+        f"UPDATE hazmat_ledger_entry SET actor = 'x' WHERE enterprise_id = {m} AND seq = {seq}",
+    )
+    assert not against_db(led).ok
+    rehash(led.engine, m)
+    assert against_db(led).ok  # consistent again: chain, head and day root recomputed
+    report = against_store(led)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, m, named)
+    assert report.reason == f"differs from a signed checkpoint (rewritten after seq {intact})"
+
+
+def test_rewritten_day_root_is_caught_by_the_checkpoint(led: Ledger) -> None:
+    tamper(led.engine, "DELETE FROM hazmat_daily_root")
+    assert against_db(led).ok
+    report = against_store(led)
+    assert (report.ok, report.day, report.reason) == (False, DAY, "root missing")
+
+
+def _lines(led: Ledger) -> tuple[Path, list[dict[str, object]]]:
+    (path,) = led.store.files()
+    return path, [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _write(path: Path, records: list[dict[str, object]]) -> None:
+    path.write_bytes(b"".join(hashchain.canonical(r) + b"\n" for r in records))
+
+
+def test_tampered_signature_is_caught(led: Ledger) -> None:
+    path, records = _lines(led)
+    sig = str(records[1]["sig"])
+    records[1]["sig"] = ("0" if sig[0] != "0" else "1") + sig[1:]
+    _write(path, records)
+    report = against_store(led)
+    assert (report.ok, report.checkpoint) == (False, 2)
+    assert report.reason == f"{path.name}:2: bad signature"
+
+
+def test_checkpoint_body_altered_under_its_signature_is_caught(led: Ledger) -> None:
+    path, records = _lines(led)
+    pristine = copy.deepcopy(records)
+    heads = records[0]["heads"]
+    assert isinstance(heads, list)
+    heads[0][1] = 1  # pin an earlier seq, so a cut tail would pass
+    _write(path, records)
+    report = against_store(led)
+    assert (report.ok, report.checkpoint) == (False, 1)
+    assert report.reason == f"{path.name}:1: heads do not match their signed root"
+    pristine[1]["at"] = "2026-11-02T00:00:00.000000Z"
+    _write(path, pristine)
+    assert against_store(led).reason == f"{path.name}:2: bad signature"
+
+
+def test_removed_checkpoint_and_foreign_key_are_caught(led: Ledger) -> None:
+    path, records = _lines(led)
+    _write(path, records[1:])
+    report = against_store(led)
+    assert report.reason == f"{path.name}:1: broken link (a checkpoint removed?)"
+    _write(path, records)
+    forger = Ed25519PrivateKey.generate()
+    assert "signed by another key" in str(against_store(led, forger).reason)
+
+
+def test_seal_refuses_to_sign_a_broken_ledger_or_extend_a_broken_store(led: Ledger) -> None:
+    path, records = _lines(led)
+    tamper(led.engine, "UPDATE hazmat_ledger_entry SET actor = 'x' WHERE seq = 9")
+    outcome = checkpoint.seal(
+        make_sessionmaker(led.engine), store=led.store, key=led.key, now=NEXT_DAY
+    )
+    assert isinstance(outcome, verify.LedgerReport) and outcome.reason == "altered"
+    assert len(path.read_text().splitlines()) == 2
+    records[0]["sig"] = "00" * 64
+    _write(path, records)
+    with pytest.raises(checkpoint.StoreBroken):
+        led.store.append({"heads": [], "root": None}, led.key, at=NEXT_DAY)
+
+
+def _export(led: Ledger) -> dict[str, Any]:
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        pinned = led.store.read(led.key.public_key())
+        data = service.export_ledger(
+            session, actor=REG, enterprise_id=led.maker, checkpoints=pinned
+        )
+    return dict(json.loads(json.dumps(data)))  # as it travels
+
+
+def test_regulator_holds_an_export_against_its_signed_checkpoints_offline(led: Ledger) -> None:
+    data, public = _export(led), led.key.public_key()
+    report = checkpoint.verify_export(data, public)
+    assert (report.ok, report.checkpoints) == (True, 2)
+    assert all("heads" not in cp["signed"] for cp in data["checkpoints"])  # no one else's head
+    moved = copy.deepcopy(data)
+    moved["checkpoints"][1]["head"][0] = 9
+    assert checkpoint.verify_export(moved, public).reason == "head not in the signed heads"
+    resigned = copy.deepcopy(data)
+    resigned["checkpoints"][0]["signed"]["root"] = None
+    assert checkpoint.verify_export(resigned, public).reason == "bad signature"
+    forger = Ed25519PrivateKey.generate().public_key()
+    assert checkpoint.verify_export(data, forger).reason == "signed by another key"
+    assert not checkpoint.verify_export(data, None).ok
+    # The ledger rewritten and re-hashed, then exported again: consistent in itself only.
+    tamper(
+        led.engine,
+        f"UPDATE hazmat_ledger_entry SET actor = 'x' WHERE enterprise_id = {led.maker} AND seq = 3",
+    )
+    rehash(led.engine, led.maker)
+    again = _export(led)
+    assert verify.verify_export(again).ok
+    caught = checkpoint.verify_export(again, public)
+    assert (caught.ok, caught.enterprise_id, caught.first_bad_seq) == (False, led.maker, 8)
+    assert caught.reason == "differs from a signed checkpoint (rewritten after seq 0)"
+
+
+def test_export_through_the_api_carries_the_checkpoints(
+    led: Ledger, fresh_url: str, tmp_path: Path
+) -> None:
+    with running_app(
+        fresh_url,
+        ledger_checkpoint_dir=led.store.directory,
+        ledger_signing_key=tmp_path / "keys" / "signing.key",
+    ) as app:
+        headers = app.headers(app.token("reg9", role="regulator", division="610500"))
+        resp = app.client.get(
+            f"/api/v1/hazmat/enterprises/{led.maker}/ledger/export", headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+        assert len(resp.json()["checkpoints"]) == 2
+        assert checkpoint.verify_export(resp.json(), led.key.public_key()).ok
+        path, records = _lines(led)
+        records[0]["sig"] = "00" * 64
+        _write(path, records)
+        broken = app.client.get(
+            f"/api/v1/hazmat/enterprises/{led.maker}/ledger/export", headers=headers
+        )
+        assert broken.status_code == 409
+
+
+def test_cli_seal_and_verify(
+    led: Ledger, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHIAN_DATABASE_URL", fresh_url)
+    monkeypatch.setenv("ZHIAN_LEDGER_CHECKPOINT_DIR", str(led.store.directory))
+    monkeypatch.setenv("ZHIAN_LEDGER_SIGNING_KEY", str(tmp_path / "keys" / "signing.key"))
+    sealed = CliRunner().invoke(cli, ["ledger", "seal"])
+    assert sealed.exit_code == 0, sealed.output
+    assert "checkpoint 3 signed (2 chains)" in sealed.output
+    good = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert good.exit_code == 0, good.output
+    assert "14 entries, 1 daily roots, 3 signed checkpoints" in good.output
+    m = led.maker
+    tamper(
+        led.engine,
+        f"DELETE FROM hazmat_ledger_entry WHERE enterprise_id = {m} AND seq = 10",
+        "UPDATE hazmat_chain_head SET seq = 9, hash = (SELECT hash FROM hazmat_ledger_entry "
+        f"WHERE enterprise_id = {m} AND seq = 9) WHERE enterprise_id = {m}",
+    )
+    bad = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert f"enterprise {m} entry seq=10: truncated" in bad.output
+    refused = CliRunner().invoke(cli, ["ledger", "seal"])
+    assert refused.exit_code == 1 and "refusing to sign" in refused.output
+
+
+def test_first_seal_from_the_cli_makes_the_key(
+    led: Ledger, fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZHIAN_DATABASE_URL", fresh_url)
+    monkeypatch.setenv("ZHIAN_LEDGER_CHECKPOINT_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("ZHIAN_LEDGER_SIGNING_KEY", str(tmp_path / "new" / "k.pem"))
+    first = CliRunner().invoke(cli, ["ledger", "seal"])
+    assert first.exit_code == 0, first.output
+    assert "generated a new Ed25519 checkpoint signing key" in first.output
+    assert (tmp_path / "new" / "k.pem.pub").exists()
+    assert oct((tmp_path / "new" / "k.pem").stat().st_mode & 0o777) == "0o600"
+    again = CliRunner().invoke(cli, ["ledger", "seal"])
+    assert "generated" not in again.output and "checkpoint 2 signed" in again.output

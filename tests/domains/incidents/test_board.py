@@ -1,0 +1,132 @@
+"""The live board: what a viewer's board holds, its change stamp, and the page."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.domains.incidents.builders import (
+    CITY_DISPATCHER,
+    HOME,
+    OTHER,
+    actor,
+    make_incident,
+    make_unit,
+    seat,
+)
+from tests.helpers import make_user, running_app
+from zhian.core.db import unit_of_work
+from zhian.core.identity import sessions
+from zhian.core.identity.models import AuthSession, User
+from zhian.domains.incidents import alerts, board, pages, service, units
+from zhian.domains.incidents.choices import IncidentStatus, UnitStatus
+
+COUNTY = actor(division=HOME)
+
+
+def test_board_holds_open_visible_records_only(session: Session) -> None:
+    mine = make_incident(session, type="criminal")
+    theirs = make_incident(session, division=OTHER)
+    done = make_incident(session, offset=(0.001, 0.0))
+    service.set_incident_status(
+        session, actor=CITY_DISPATCHER, incident_id=done.id, status=IncidentStatus.CANCELLED
+    )
+    on = make_unit(session, 1, at=seat(session))
+    make_unit(session, 2, status=UnitStatus.OFF_DUTY)
+    make_unit(session, 3, division=OTHER)
+    now = mine.received_at + timedelta(minutes=4)
+    alerts.check_overdue(session, now=now)
+    snap = board.snapshot(session, actor=COUNTY, now=now)
+    assert [i["id"] for i in snap["incidents"]] == [mine.id]
+    assert snap["incidents"][0]["overdue"] is True
+    assert snap["incidents"][0]["type_label"] == "刑事案件"
+    assert [u["id"] for u in snap["units"]] == [on.id]
+    assert [a["incident_id"] for a in snap["alerts"]] == [mine.id]
+    city = board.snapshot(session, actor=CITY_DISPATCHER, now=now, locale="en")
+    assert {i["id"] for i in city["incidents"]} == {mine.id, theirs.id}
+    assert city["units"][0]["status_label"] == "Available"
+    assert "caller_phone" not in city["incidents"][0]
+
+
+def test_stamp_moves_with_what_the_viewer_sees_only(session: Session) -> None:
+    first = board.stamp(session, actor=COUNTY)
+    make_incident(session, division=OTHER)
+    assert board.stamp(session, actor=COUNTY) == first
+    incident = make_incident(session)
+    second = board.stamp(session, actor=COUNTY)
+    assert second != first
+    unit = make_unit(session, 4, at=seat(session))
+    third = board.stamp(session, actor=COUNTY)
+    assert third != second
+    service.assign(session, actor=CITY_DISPATCHER, incident_id=incident.id, unit_ids=[unit.id])
+    fourth = board.stamp(session, actor=COUNTY)
+    assert fourth != third
+    units.set_status(session, actor=CITY_DISPATCHER, unit_id=unit.id, status=UnitStatus.ON_SCENE)
+    assert board.stamp(session, actor=COUNTY) != fourth
+
+
+def test_board_page_renders_for_an_officer(fresh_url: str) -> None:
+    with running_app(fresh_url, incident_check_seconds=0) as app:
+        with unit_of_work(app.factory) as session:
+            incident = make_incident(session, narrative="测试")
+        from tests.api.test_console_auth import sign_in
+
+        app.user("board_officer", role="officer", division=HOME)
+        sign_in(app, "board_officer")
+        page = app.client.get("/incidents")
+        assert page.status_code == 200, page.text
+        assert f'data-incident-id="{incident.id}"' in page.text
+        assert 'data-events="/incidents/board/events"' in page.text
+
+
+class _Request:
+    """What the event stream reads of a request: the app's state and the connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def is_disconnected(self) -> bool:
+        return False
+
+
+def test_stream_sends_changes_and_ends_at_sign_out(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "POLL_S", 0.01)
+    with running_app(fresh_url, incident_check_seconds=0) as app:
+        with unit_of_work(app.factory) as session:
+            user = make_user(session, "stream_disp", role="dispatcher", division=HOME)
+            _, auth = sessions.start(session, user=user, client_addr=None)
+            viewer = pages.Viewer(actor(division=HOME), auth.id, "zh_CN")
+            user_id, auth_id = user.id, auth.id
+
+        async def follow() -> list[str]:
+            stream = pages._events(_Request(app.client.app), viewer)  # type: ignore[arg-type]
+            got = [await anext(stream), await anext(stream)]  # retry, the first board
+            with unit_of_work(app.factory) as session:
+                made = make_incident(session)
+            while True:
+                chunk = await anext(stream)
+                if chunk.startswith("event: board"):
+                    got.append(chunk)
+                    assert f'"id":{made.id}' in chunk
+                    break
+            with unit_of_work(app.factory) as session:
+                sessions.end(
+                    session, row=session.get(AuthSession, auth_id), user=session.get(User, user_id)
+                )
+            got.append(await anext(stream))
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+            return got
+
+        chunks = asyncio.run(follow())
+    assert chunks[0].startswith("retry:")
+    assert chunks[1].startswith("event: board\nid: 1\n")
+    assert '"incidents":[]' in chunks[1]
+    assert chunks[2].startswith("event: board\nid: 2\n")
+    assert chunks[3].startswith("event: signed-out")

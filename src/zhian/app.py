@@ -27,8 +27,10 @@ from zhian.core.periodic import Periodic
 from zhian.core.settings import Settings, load_settings
 from zhian.core.time import utcnow
 from zhian.domains.firearms import api as firearms_api
+from zhian.domains.firearms import hazards as firearm_hazards
 from zhian.domains.firearms import pages as firearms_pages
 from zhian.domains.hazmat import api as hazmat_api
+from zhian.domains.hazmat import hazards as hazmat_hazards
 from zhian.domains.hazmat import pages as hazmat_pages
 from zhian.domains.incidents import analysis_api as incident_analysis_api
 from zhian.domains.incidents import analysis_pages as incident_analysis_pages
@@ -77,6 +79,9 @@ def create_app(
         check_durability(engine)
         session_factory = make_sessionmaker(engine)
     the_bus = bus or make_bus(settings.bus)
+    # Premise hazards dispatch learns from the registries (the manual flags are the seam's own).
+    hazmat_hazards.register_providers()
+    firearm_hazards.register_providers()
     rules = transport_consumers.alert_rules(settings)
     factory = session_factory
     periodic = Periodic()

@@ -27,6 +27,11 @@ class Enterprise(Base):
     kind: Mapped[str] = mapped_column()
     division: Mapped[str] = mapped_column(ForeignKey("place_division.adcode"), index=True)
     address: Mapped[str] = mapped_column(default="")
+    # Where it is, for premise hazards (see ``locate``): the standard address the text
+    # matched when registered, and the point (the address's, or one given).
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("place_house.id"), index=True)
+    lon: Mapped[float | None] = mapped_column()
+    lat: Mapped[float | None] = mapped_column(index=True)
 
 
 class Licence(Base):
@@ -51,6 +56,11 @@ class Site(Base):
     name: Mapped[str] = mapped_column()
     # {"1.1": "1000.000"}: class → the most the site may hold.
     capacity: Mapped[str] = mapped_column(Text)
+    # A magazine is often far from its enterprise's office: located on its own, like it.
+    address: Mapped[str] = mapped_column(default="")
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("place_house.id"), index=True)
+    lon: Mapped[float | None] = mapped_column()
+    lat: Mapped[float | None] = mapped_column(index=True)
 
 
 class Item(Base):

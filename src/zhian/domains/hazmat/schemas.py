@@ -14,6 +14,18 @@ from zhian.domains.transport.choices import HAZARD_CLASSES
 DIVISION_PATTERN = r"^\d{6,12}$"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
+Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
+Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
+
+
+class Location(BaseModel):
+    """Where a premise is: an address (matched against the standard addresses once, when
+    registered) and, where no standard address fits (a magazine in a quarry), a point."""
+
+    address: Address = ""
+    lon: Lon | None = None
+    lat: Lat | None = None
 
 
 class EnterpriseKind(StrEnum):
@@ -74,13 +86,12 @@ def _check_limits(value: dict[str, Decimal]) -> dict[str, Decimal]:
     return value
 
 
-class EnterpriseCreate(BaseModel):
+class EnterpriseCreate(Location):
     """An enterprise as a regulator registers it."""
 
     name: Text
     kind: EnterpriseKind
     division: str = Field(pattern=DIVISION_PATTERN)
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)] = ""
 
 
 class EnterpriseOut(BaseModel):
@@ -93,6 +104,9 @@ class EnterpriseOut(BaseModel):
     kind: str
     division: str
     address: str
+    address_id: int | None
+    lon: float | None
+    lat: float | None
     created_at: datetime
 
 
@@ -127,7 +141,7 @@ class LicenceOut(BaseModel):
     valid_until: date
 
 
-class SiteCreate(BaseModel):
+class SiteCreate(Location):
     """A storage site and its capacity per class."""
 
     name: Text
@@ -143,6 +157,10 @@ class SiteOut(BaseModel):
     enterprise_id: int
     name: str
     capacity: dict[str, Decimal]
+    address: str = ""
+    address_id: int | None = None
+    lon: float | None = None
+    lat: float | None = None
 
 
 class ItemIn(BaseModel):

@@ -43,6 +43,7 @@ from zhian.domains.hazmat.schemas import (
     EventType,
     LicenceCreate,
     LicenceOut,
+    Location,
     SiteCreate,
     SiteOut,
     StockOut,
@@ -58,12 +59,43 @@ def _check_division(session: Session, actor: Actor, division: str) -> None:
         raise InvalidInput(f"行政区划代码不存在：{division}", field="division")
 
 
+def locate(
+    session: Session, *, actor: Actor, where: Location
+) -> tuple[int | None, float | None, float | None]:
+    """The standard address the text matches to its house number, and the point: the one
+    given, else that address's. Matched once, when the premise is registered, because
+    dispatch asks at every call and can afford an index lookup, not a geocoding; a text the
+    registry does not know leaves the premise without a place (no hazard flag) until a point
+    is given, rather than flagging a road or a county seat it merely resembles."""
+    if (where.lon is None) != (where.lat is None):
+        raise InvalidInput("经度和纬度须同时给出", field="lat" if where.lat is None else "lon")
+    lon, lat = where.lon, where.lat
+    from zhian.domains.places.registry import geocoder
+
+    if not where.address or len(where.address) > geocoder.MAX_QUERY:
+        return None, lon, lat
+    found = geocoder.geocode(session, actor=actor, q=where.address)
+    address_id, at_lon, at_lat = found.get("address_id"), found.get("lon"), found.get("lat")
+    if not isinstance(address_id, int):
+        return None, lon, lat
+    if lon is None and isinstance(at_lon, float) and isinstance(at_lat, float):
+        lon, lat = at_lon, at_lat
+    return address_id, lon, lat
+
+
 def create_enterprise(session: Session, *, actor: Actor, data: EnterpriseCreate) -> Enterprise:
     """Register an enterprise in the actor's jurisdiction, with an empty ledger chain."""
     require(actor, "hazmat.manage")
     _check_division(session, actor, data.division)
+    address_id, lon, lat = locate(session, actor=actor, where=data)
     enterprise = Enterprise(
-        name=data.name, kind=str(data.kind), division=data.division, address=data.address
+        name=data.name,
+        kind=str(data.kind),
+        division=data.division,
+        address=data.address,
+        address_id=address_id,
+        lon=lon,
+        lat=lat,
     )
     session.add(enterprise)
     session.flush()
@@ -76,7 +108,7 @@ def create_enterprise(session: Session, *, actor: Actor, data: EnterpriseCreate)
         record_type="hazmat_enterprise",
         record_id=str(enterprise.id),
         division=enterprise.division,
-        detail={"name": enterprise.name, "kind": enterprise.kind},
+        detail={"name": enterprise.name, "kind": enterprise.kind, "address_id": address_id},
     )
     return enterprise
 
@@ -146,17 +178,40 @@ def add_site(session: Session, *, actor: Actor, enterprise_id: int, data: SiteCr
     """Record a storage site of an enterprise of the actor's jurisdiction."""
     require(actor, "hazmat.manage")
     enterprise = get_enterprise(session, actor=actor, enterprise_id=enterprise_id)
+    address_id, lon, lat = locate(session, actor=actor, where=data)
     site = Site(
-        enterprise_id=enterprise.id, name=data.name, capacity=ledger.dump_amounts(data.capacity)
+        enterprise_id=enterprise.id,
+        name=data.name,
+        capacity=ledger.dump_amounts(data.capacity),
+        address=data.address,
+        address_id=address_id,
+        lon=lon,
+        lat=lat,
     )
     session.add(site)
     session.flush()
-    _audit_change(session, actor, "hazmat_site", site.id, enterprise, {"name": data.name})
+    _audit_change(
+        session,
+        actor,
+        "hazmat_site",
+        site.id,
+        enterprise,
+        {"name": data.name, "address_id": address_id},
+    )
+    return site_out(site)
+
+
+def site_out(site: Site) -> SiteOut:
+    """A storage site as the API shows it."""
     return SiteOut(
         id=site.id,
         enterprise_id=site.enterprise_id,
         name=site.name,
         capacity=ledger.amounts(site.capacity),
+        address=site.address,
+        address_id=site.address_id,
+        lon=site.lon,
+        lat=site.lat,
     )
 
 

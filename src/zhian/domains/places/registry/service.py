@@ -240,3 +240,19 @@ def buildings_of(session: Session, house_id: int) -> Sequence[tuple[int, str, in
         .group_by(Building.id, Building.number)
     ).all()
     return sorted(((int(i), str(n), int(c)) for i, n, c in rows), key=lambda r: int(r[1]))
+
+
+def divisions_above(session: Session, house: House) -> list[Division]:
+    """The divisions a house lies in, from its county down to the deepest one recorded
+    (township, community); what lies above the county is the same for every address."""
+    chain: list[Division] = []
+    code: str | None = house.division
+    while code is not None and len(chain) < 6:
+        division = session.scalar(select(Division).where(Division.adcode == code))
+        if division is None:
+            break
+        chain.append(division)
+        if division.level in COUNTY_LEVELS or code == house.road.division:
+            break
+        code = division.parent_adcode
+    return chain[::-1]

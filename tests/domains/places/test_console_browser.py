@@ -209,6 +209,7 @@ def test_address_page_pins_the_address_on_the_map(console: dict[str, Any]) -> No
               return {
                 cx: Number(pin.getAttribute('cx')), cy: Number(pin.getAttribute('cy')),
                 x: at.x, y: at.y, vb, wholeWidth: whole.width,
+                tenth: window.zhMap.project(lon + 0.1, lat, map).x - at.x,
                 r: Number(pin.getAttribute('r')),
                 inside: box.width > 0 && box.left >= frame.left && box.right <= frame.right
                   && box.top >= frame.top && box.bottom <= frame.bottom,
@@ -221,8 +222,10 @@ def test_address_page_pins_the_address_on_the_map(console: dict[str, Any]) -> No
         assert abs(drawn["cx"] - drawn["x"]) < 0.01 and abs(drawn["cy"] - drawn["y"]) < 0.01
         vx, vy, vw, vh = drawn["vb"]
         assert vx < drawn["cx"] < vx + vw and vy < drawn["cy"] < vy + vh
-        # Zoomed to the neighbourhood (about 4 km across), not the whole county.
-        assert vw < drawn["wholeWidth"] / 4
+        # Zoomed to the neighbourhood: between 0.02° and 0.2° (about 2 to 18 km) across,
+        # well inside the county rather than the whole of it.
+        assert 0.2 * drawn["tenth"] < vw < 2 * drawn["tenth"]
+        assert vw < drawn["wholeWidth"] * 0.75
         assert drawn["inside"] and drawn["r"] > 0
         plate = page.locator("[data-testid=address-plate] img")
         assert plate.evaluate("img => img.complete && img.naturalWidth > 0")

@@ -14,9 +14,10 @@
   'use strict';
 
   const SVG_NS = 'http://www.w3.org/2000/svg';
-  // Half the side of the box shown around the pin, in degrees (about 2 km): the map only
-  // draws division boundaries, so closer than the neighbourhood shows nothing more.
-  const HALF_SPAN = 0.02;
+  // Half the side of the box shown around the pin, in degrees (about 4 km): the map only
+  // draws division boundaries, so a closer view shows nothing more than a dot on blank ground,
+  // while this one keeps the nearest boundaries in sight.
+  const HALF_SPAN = 0.04;
 
   function draw(el) {
     const ctl = window.zhMap && window.zhMap.init(el);

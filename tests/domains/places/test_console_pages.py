@@ -169,6 +169,7 @@ def test_address_page_shows_pin_hierarchy_masked_organizations_and_plate(
         assert f'href="/api/v1/addresses/{house_id}/plate.pdf"' in plate
     twelve = app.client.get(f"/places/addresses/{ids['house']}", headers=officer).text
     assert 'data-level="building"' in twelve and "3号楼，1间房" in twelve
+    assert '<li data-unit="2">2单元，1间房</li>' in twelve
     assert "该地址没有登记单位" in twelve
     with unit_of_work(app.factory) as session:
         other_code = data.find(session, "金城大街", 1, data.OTHER).code

@@ -213,3 +213,14 @@ def test_divisions_above_run_from_the_county_down_to_the_house(
     house = service.visible_house(session, actor=COUNTY, address_id=inside.id)
     chain = service.divisions_above(session, house)
     assert [(d.adcode, d.level) for d in chain] == [(data.HOME, "district"), (zone.adcode, "zone")]
+
+
+def test_units_of_count_rooms_per_unit_in_unit_order(session: Session, ids: dict[str, int]) -> None:
+    for unit, number in (("10", "101"), ("10", "102"), ("", "1"), ("2", "402")):
+        service.create_room(
+            session, actor=SYSTEM, building_id=ids["building"], unit=unit, number=number
+        )
+    assert service.units_of(session, ids["house"]) == {
+        ids["building"]: [("", 1), ("2", 2), ("10", 2)]
+    }
+    assert service.units_of(session, data.find(session, "朝阳大街", 1).id) == {}

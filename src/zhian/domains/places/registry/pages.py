@@ -38,6 +38,7 @@ def _address_page(request: Request, ident: Identity, session: Session, house_id:
         address=service.address_out(house, counties),
         divisions=service.divisions_above(session, house),
         buildings=service.buildings_of(session, house.id),
+        units=service.units_of(session, house.id),
         orgs=[organizations.organization_out(o, counties) for o in found.items],
         orgs_total=found.total,
         categories=ORG_CATEGORY_LABELS,

@@ -256,3 +256,20 @@ def divisions_above(session: Session, house: House) -> list[Division]:
             break
         code = division.parent_adcode
     return chain[::-1]
+
+
+def units_of(session: Session, house_id: int) -> dict[int, list[tuple[str, int]]]:
+    """Building id → (unit, room count) of each unit with rooms, by unit number; a building's
+    rooms outside any unit count under the unit ""."""
+    rows = session.execute(
+        select(Room.building_id, Room.unit, func.count(Room.id))
+        .join(Building, Room.building_id == Building.id)
+        .where(Building.house_id == house_id)
+        .group_by(Room.building_id, Room.unit)
+    ).all()
+    units: dict[int, list[tuple[str, int]]] = {}
+    for building_id, unit, rooms in rows:
+        units.setdefault(int(building_id), []).append((str(unit), int(rooms)))
+    for found in units.values():
+        found.sort(key=lambda u: int(u[0]) if u[0] else 0)
+    return units

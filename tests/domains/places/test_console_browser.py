@@ -186,3 +186,48 @@ def test_home_shows_quality_against_the_target(console: dict[str, Any]) -> None:
         assert page.locator("[data-testid=quality-below]").is_visible()
 
     assert not _browse(run)
+
+
+def test_address_page_pins_the_address_on_the_map(console: dict[str, Any]) -> None:
+    base, seat = console["base"], console["seat"]
+    # registry_data puts number n on 朝阳大街 0.0002° east of the county seat per number.
+    lon, lat = seat[0] + 0.0002 * 12, seat[1]
+
+    def run(page: Any) -> None:
+        _sign_in(page, base, "lw_officer")
+        page.goto(f"{base}/places/addresses/{console['ids']['house']}", wait_until="load")
+        page.wait_for_selector("[data-testid=map][data-pin=drawn]")
+        drawn = page.evaluate(
+            """([lon, lat]) => {
+              const map = document.querySelector('[data-testid=map]');
+              const pin = map.querySelector('[data-testid=address-pin]');
+              const at = window.zhMap.project(lon, lat, map);
+              const vb = map.querySelector('svg').getAttribute('viewBox').split(' ').map(Number);
+              const whole = map.querySelector('.zh-layer-divisions').getBBox();
+              const box = pin.getBoundingClientRect();
+              const frame = map.getBoundingClientRect();
+              return {
+                cx: Number(pin.getAttribute('cx')), cy: Number(pin.getAttribute('cy')),
+                x: at.x, y: at.y, vb, wholeWidth: whole.width,
+                tenth: window.zhMap.project(lon + 0.1, lat, map).x - at.x,
+                r: Number(pin.getAttribute('r')),
+                inside: box.width > 0 && box.left >= frame.left && box.right <= frame.right
+                  && box.top >= frame.top && box.bottom <= frame.bottom,
+                pins: map.querySelectorAll('.zh-point').length,
+              };
+            }""",
+            [lon, lat],
+        )
+        assert drawn["pins"] == 1
+        assert abs(drawn["cx"] - drawn["x"]) < 0.01 and abs(drawn["cy"] - drawn["y"]) < 0.01
+        vx, vy, vw, vh = drawn["vb"]
+        assert vx < drawn["cx"] < vx + vw and vy < drawn["cy"] < vy + vh
+        # Zoomed to the neighbourhood: between 0.02° and 0.2° (about 2 to 18 km) across,
+        # well inside the county rather than the whole of it.
+        assert 0.2 * drawn["tenth"] < vw < 2 * drawn["tenth"]
+        assert vw < drawn["wholeWidth"] * 0.75
+        assert drawn["inside"] and drawn["r"] > 0
+        plate = page.locator("[data-testid=address-plate] img")
+        assert plate.evaluate("img => img.complete && img.naturalWidth > 0")
+
+    assert not _browse(run)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.domains.places import registry_data as data
 from tests.domains.places.test_imports import as_csv, house_rows
 from tests.helpers import App, running_app
+from zhian.core.audit.models import AuditEntry
 from zhian.core.db import unit_of_work
 from zhian.domains.places.registry.quality_schemas import QualityRow
 from zhian.web.i18n import translator
@@ -131,3 +134,72 @@ def test_quality_table_marks_only_rates_below_target() -> None:
     assert "zh-rate-low" not in good and "达标" in good
     assert low.count("zh-rate-low") == 1 and "90.0%" in low and "低于目标" in low
     assert empty.count("zh-rate-low") == 2 and "无数据" in empty
+
+
+def test_address_page_shows_pin_hierarchy_masked_organizations_and_plate(
+    world: tuple[App, dict[str, Any]],
+) -> None:
+    app, ids = world
+    officer = app.headers(app.token("pg_officer", role="officer", division=data.HOME))
+    with unit_of_work(app.factory) as session:
+        kindergarten = data.find(session, "朝阳大街", 3)
+        house_id, code, lon, lat = (
+            kindergarten.id,
+            kindergarten.code,
+            kindergarten.lon,
+            kindergarten.lat,
+        )
+    for url in (f"/places/addresses/{house_id}", f"/a/{code}"):
+        page = app.client.get(url, headers=officer)
+        assert page.status_code == 200
+        pin = re.search(r'data-pin-lon="([^"]+)" data-pin-lat="([^"]+)"', page.text)
+        assert pin is not None and (float(pin[1]), float(pin[2])) == (lon, lat)
+        assert "js/address-map.js" in page.text and "<script>" not in page.text
+        hierarchy = page.text.split('data-testid="address-hierarchy"')[1].split("</table>")[0]
+        assert re.findall(r'data-level="(\w+)"', hierarchy) == ["district", "road", "house"]
+        assert "临渭区" in hierarchy and "朝阳大街" in hierarchy
+        orgs = page.text.split('data-testid="address-organizations"')[1].split("</section>")[0]
+        assert f'href="/places/organizations/{ids["org_610502"]}"' in orgs
+        assert "朝阳大街幼儿园" in orgs and "幼儿园</td>" in orgs
+        assert "916105020000000001" in orgs
+        assert "王**" in orgs and "138****1234" in orgs
+        assert "王建国" not in page.text and "13800001234" not in page.text
+        plate = page.text.split('data-testid="address-plate"')[1].split("</section>")[0]
+        assert f'src="/api/v1/addresses/{house_id}/plate.svg"' in plate
+        assert f'href="/api/v1/addresses/{house_id}/plate.pdf"' in plate
+    twelve = app.client.get(f"/places/addresses/{ids['house']}", headers=officer).text
+    assert 'data-level="building"' in twelve and "3号楼，1间房" in twelve
+    assert '<li data-unit="2">2单元，1间房</li>' in twelve
+    assert "该地址没有登记单位" in twelve
+    with unit_of_work(app.factory) as session:
+        other_code = data.find(session, "金城大街", 1, data.OTHER).code
+    assert (
+        app.client.get(f"/places/addresses/{ids['other_house']}", headers=officer).status_code
+        == 404
+    )
+    assert app.client.get(f"/a/{other_code}", headers=officer).status_code == 404
+
+
+def test_organization_page_shows_the_contact_only_to_roles_that_need_it(
+    world: tuple[App, dict[str, Any]],
+) -> None:
+    app, ids = world
+    officer = app.headers(app.token("pg_officer", role="officer", division=data.HOME))
+    dispatcher = app.headers(app.token("pg_disp", role="dispatcher", division=data.HOME))
+    url = f"/places/organizations/{ids['org_610502']}"
+    masked = app.client.get(url, headers=officer)
+    assert masked.status_code == 200 and "朝阳大街幼儿园" in masked.text
+    assert "138****1234" in masked.text and "13800001234" not in masked.text
+    shown = app.client.get(url, headers=dispatcher)
+    assert "王建国" in shown.text and "13800001234" in shown.text
+    other = app.client.get(f"/places/organizations/{ids['org_610581']}", headers=dispatcher)
+    assert other.status_code == 404
+    with unit_of_work(app.factory) as session:
+        reads = session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.action == "read",
+                AuditEntry.record_type == "place_organization",
+                AuditEntry.record_id == str(ids["org_610502"]),
+            )
+        ).all()
+    assert [json.loads(r)["contact"] for r in reads] == ["masked", "shown"]

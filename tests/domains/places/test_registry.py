@@ -11,9 +11,10 @@ from zhian.core.audit.models import AuditEntry
 from zhian.core.audit.service import AccessDenied
 from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.scope import SYSTEM, Actor
+from zhian.domains.places.models import Division
 from zhian.domains.places.registry import geocoder, organizations, service
 from zhian.domains.places.registry.models import Road
-from zhian.domains.places.registry.schemas import RoadCreate
+from zhian.domains.places.registry.schemas import HouseCreate, RoadCreate
 
 COUNTY = Actor(user_id=None, username="county_disp", role="dispatcher", division=data.HOME)
 CITY = Actor(user_id=None, username="city_disp", role="dispatcher", division="610500")
@@ -190,3 +191,36 @@ def test_masking() -> None:
     assert organizations.mask_phone("12345") == "*****"
     assert organizations.mask_name("李敏") == "李*"
     assert organizations.mask_name(None) is None
+
+
+def test_divisions_above_run_from_the_county_down_to_the_house(
+    session: Session, ids: dict[str, int]
+) -> None:
+    twelve = service.visible_house(session, actor=COUNTY, address_id=ids["house"])
+    assert [d.adcode for d in service.divisions_above(session, twelve)] == [data.HOME]
+    zone = session.scalars(select(Division).where(Division.adcode == "610502900")).one()
+    assert zone.seat_lon is not None and zone.seat_lat is not None
+    road = service.create_road(
+        session, actor=SYSTEM, data=RoadCreate(name="高新一路", division=data.HOME)
+    )
+    inside = service.create_house(
+        session,
+        actor=SYSTEM,
+        data=HouseCreate(
+            road_id=road.id, number=8, division=zone.adcode, lon=zone.seat_lon, lat=zone.seat_lat
+        ),
+    )
+    house = service.visible_house(session, actor=COUNTY, address_id=inside.id)
+    chain = service.divisions_above(session, house)
+    assert [(d.adcode, d.level) for d in chain] == [(data.HOME, "district"), (zone.adcode, "zone")]
+
+
+def test_units_of_count_rooms_per_unit_in_unit_order(session: Session, ids: dict[str, int]) -> None:
+    for unit, number in (("10", "101"), ("10", "102"), ("", "1"), ("2", "402")):
+        service.create_room(
+            session, actor=SYSTEM, building_id=ids["building"], unit=unit, number=number
+        )
+    assert service.units_of(session, ids["house"]) == {
+        ids["building"]: [("", 1), ("2", 2), ("10", 2)]
+    }
+    assert service.units_of(session, data.find(session, "朝阳大街", 1).id) == {}

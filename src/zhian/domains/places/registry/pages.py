@@ -10,12 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from zhian.domains.places.registry import geocoder, quality, service
+from zhian.domains.places.registry import geocoder, organizations, quality, service
+from zhian.domains.places.registry.choices import ORG_CATEGORY_LABELS
 from zhian.domains.places.registry.models import House
 from zhian.web.deps import Identity, db, page_identity
 from zhian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# Organizations listed on an address page; a building with more is rare, the count says so.
+ORGS_SHOWN = 200
 
 IdentityDep = Annotated[Identity, Depends(page_identity)]
 DbDep = Annotated[Session, Depends(db)]
@@ -24,11 +28,20 @@ DbDep = Annotated[Session, Depends(db)]
 def _address_page(request: Request, ident: Identity, session: Session, house_id: int) -> Response:
     house = service.visible_house(session, actor=ident.actor, address_id=house_id)
     counties = service.county_names(session)
+    # Contacts stay masked here: the organization's own page shows them, and audits the read.
+    found = organizations.list_organizations(
+        session, actor=ident.actor, address_id=house.id, per_page=ORGS_SHOWN
+    )
     return render(
         request,
         "places/address.html",
         address=service.address_out(house, counties),
+        divisions=service.divisions_above(session, house),
         buildings=service.buildings_of(session, house.id),
+        units=service.units_of(session, house.id),
+        orgs=[organizations.organization_out(o, counties) for o in found.items],
+        orgs_total=found.total,
+        categories=ORG_CATEGORY_LABELS,
         active="places",
     )
 
@@ -73,6 +86,24 @@ def address_by_code(request: Request, ident: IdentityDep, session: DbDep, code: 
     if house_id is None:
         return render(request, "places/unknown_plate.html", status_code=404, code=code[:40])
     return _address_page(request, ident, session, house_id)
+
+
+@router.get("/places/organizations/{organization_id}")
+def organization_page(
+    request: Request, ident: IdentityDep, session: DbDep, organization_id: int
+) -> Response:
+    """One organization (实有单位): its contact unmasked to roles that need it; audited."""
+    org, shown = organizations.get_organization(
+        session, actor=ident.actor, organization_id=organization_id
+    )
+    counties = service.county_names(session)
+    return render(
+        request,
+        "places/organization.html",
+        org=organizations.organization_out(org, counties, show_contact=shown),
+        categories=ORG_CATEGORY_LABELS,
+        active="places",
+    )
 
 
 @router.get("/places/quality")

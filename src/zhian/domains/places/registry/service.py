@@ -240,3 +240,36 @@ def buildings_of(session: Session, house_id: int) -> Sequence[tuple[int, str, in
         .group_by(Building.id, Building.number)
     ).all()
     return sorted(((int(i), str(n), int(c)) for i, n, c in rows), key=lambda r: int(r[1]))
+
+
+def divisions_above(session: Session, house: House) -> list[Division]:
+    """The divisions a house lies in, from its county down to the deepest one recorded
+    (township, community); what lies above the county is the same for every address."""
+    chain: list[Division] = []
+    code: str | None = house.division
+    while code is not None and len(chain) < 6:
+        division = session.scalar(select(Division).where(Division.adcode == code))
+        if division is None:
+            break
+        chain.append(division)
+        if division.level in COUNTY_LEVELS or code == house.road.division:
+            break
+        code = division.parent_adcode
+    return chain[::-1]
+
+
+def units_of(session: Session, house_id: int) -> dict[int, list[tuple[str, int]]]:
+    """Building id → (unit, room count) of each unit with rooms, by unit number; a building's
+    rooms outside any unit count under the unit ""."""
+    rows = session.execute(
+        select(Room.building_id, Room.unit, func.count(Room.id))
+        .join(Building, Room.building_id == Building.id)
+        .where(Building.house_id == house_id)
+        .group_by(Room.building_id, Room.unit)
+    ).all()
+    units: dict[int, list[tuple[str, int]]] = {}
+    for building_id, unit, rooms in rows:
+        units.setdefault(int(building_id), []).append((str(unit), int(rooms)))
+    for found in units.values():
+        found.sort(key=lambda u: int(u[0]) if u[0] else 0)
+    return units

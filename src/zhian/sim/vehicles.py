@@ -268,7 +268,10 @@ def provision_demo_vehicles(session: Session, count: int) -> list[Vehicle]:
 def issue_demo_permits(
     session: Session, vehicles: Sequence[Vehicle], *, now: datetime, hours: float = 24.0
 ) -> list[Permit]:
-    """A permit per simulated truck for its outward leg, valid from an hour before ``now``."""
+    """A permit per simulated truck for its outward leg, valid from a minute before ``now``.
+
+    Not earlier: a truck that has not reported yet would count as silent (signal loss) from
+    the permit's start; the minute covers report times truncated to the second."""
     from zhian.core.scope import operator
     from zhian.domains.places import service as places
     from zhian.domains.transport import permits
@@ -291,7 +294,7 @@ def issue_demo_permits(
                 "unit": "t",
                 "origin": f"{name(sim.division)}危险货物仓储区",
                 "destination": f"{name(sim.destination)}危险货物仓储区",
-                "valid_from": (now - timedelta(hours=1)).isoformat(),
+                "valid_from": (now - timedelta(minutes=1)).isoformat(),
                 "valid_until": (now + timedelta(hours=hours)).isoformat(),
                 "corridor": {"type": "LineString", "coordinates": [list(p) for p in sim.corridor]},
                 "corridor_width_m": CORRIDOR_WIDTH_M,

@@ -300,12 +300,13 @@ class InMemoryBus(Bus):
             failed = {event.id: exc for _, event in batch}
         finally:
             consumer.busy = False
+        at = now()  # one due time for the batch's failures, so they come back together
         for seq, event in batch:
             error = failed.get(event.id)
             if error is None:
                 del consumer.deliveries[seq]
             else:
-                self._failed(consumer, seq, event, counts[seq], error, now())
+                self._failed(consumer, seq, event, counts[seq], error, at)
 
     def _failed(
         self,

@@ -208,6 +208,36 @@ def timed(fn: Callable[[], object], rounds: int, *, warm: bool = True) -> tuple[
     return float(np.median(arr)), float(np.percentile(arr, 99))
 
 
+def measure(session: Session, name: str, actor: Actor, args: argparse.Namespace) -> float:
+    """Time one viewer's board and the naive baseline; print them; return the board's p99."""
+    now = utcnow()
+    snap = board.snapshot(session, actor=actor, now=now)
+
+    def stamp() -> object:
+        return board.stamp(session, actor=actor)
+
+    def snapshot() -> object:
+        return board.snapshot(session, actor=actor, now=now)
+
+    def both() -> object:
+        return stamp(), snapshot()
+
+    s50, s99 = timed(stamp, args.rounds)
+    n50, n99 = timed(snapshot, args.rounds)
+    r50, r99 = timed(both, args.rounds)
+    b50, b99 = timed(lambda: naive_board(session, actor=actor), args.baseline, warm=False)
+    print(
+        f"\n{name}: {len(snap['incidents'])} incidents, {len(snap['units'])} units,"
+        f" {len(snap['alerts'])} alerts on the board"
+    )
+    print(f"  board.stamp            median {s50:8.2f} ms  p99 {s99:8.2f} ms")
+    print(f"  board.snapshot         median {n50:8.2f} ms  p99 {n99:8.2f} ms")
+    print(f"  stamp + snapshot       median {r50:8.2f} ms  p99 {r99:8.2f} ms")
+    print(f"  naive full scan        median {b50:8.2f} ms  p99 {b99:8.2f} ms")
+    print(f"  naive / board (median) ratio: {b50 / r50:.0f}x")
+    return r99
+
+
 def run(url: str, args: argparse.Namespace) -> None:
     took = seed(url, past=args.past, open_=args.open, units=args.units)
     print(
@@ -215,36 +245,12 @@ def run(url: str, args: argparse.Namespace) -> None:
         f"bulk insert {took:.1f} s ({url.split(':', 1)[0]})"
     )
     engine = make_engine(url)
-    worst = 0.0
     try:
         with make_sessionmaker(engine)() as session:
-            for name, actor in (("city-wide 610500", CITY), ("county 610502", COUNTY)):
-                now = utcnow()
-                snap = board.snapshot(session, actor=actor, now=now)
-                s50, s99 = timed(lambda a=actor: board.stamp(session, actor=a), args.rounds)
-                n50, n99 = timed(
-                    lambda a=actor: board.snapshot(session, actor=a, now=now), args.rounds
-                )
-                r50, r99 = timed(
-                    lambda a=actor: (
-                        board.stamp(session, actor=a),
-                        board.snapshot(session, actor=a, now=now),
-                    ),
-                    args.rounds,
-                )
-                b50, b99 = timed(
-                    lambda a=actor: naive_board(session, actor=a), args.baseline, warm=False
-                )
-                worst = max(worst, r99)
-                print(
-                    f"\n{name}: {len(snap['incidents'])} incidents, {len(snap['units'])} units,"
-                    f" {len(snap['alerts'])} alerts on the board"
-                )
-                print(f"  board.stamp            median {s50:8.2f} ms  p99 {s99:8.2f} ms")
-                print(f"  board.snapshot         median {n50:8.2f} ms  p99 {n99:8.2f} ms")
-                print(f"  stamp + snapshot       median {r50:8.2f} ms  p99 {r99:8.2f} ms")
-                print(f"  naive full scan        median {b50:8.2f} ms  p99 {b99:8.2f} ms")
-                print(f"  naive / board (median) ratio: {b50 / r50:.0f}x")
+            worst = max(
+                measure(session, "city-wide 610500", CITY, args),
+                measure(session, "county 610502", COUNTY, args),
+            )
     finally:
         engine.dispose()
     print(f"\ntarget stamp + snapshot p99 <= {TARGET_MS:.0f} ms:", end=" ")

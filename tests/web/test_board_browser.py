@@ -1,6 +1,7 @@
 """The live board in a real browser: an incident taken through the API appears on the open
 page without a reload (server-sent events), and another county's does not; the intake form
-locates an address and shows its hazards before the call is registered."""
+locates an address and shows its hazards and possible duplicates before the call is
+registered."""
 
 from __future__ import annotations
 
@@ -137,6 +138,16 @@ def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]])
             page.click("form[data-zh-intake] button[type=submit]")
             page.wait_for_selector("[data-testid=hazards]", timeout=10_000)
             assert "/incidents/" in page.url
+            first = int(page.url.rstrip("/").rsplit("/", 1)[1])
+            # A second call about the same thing: offered as a duplicate before it is registered.
+            page.goto(base + "/incidents/new", wait_until="domcontentloaded")
+            page.select_option("#type", "criminal")
+            page.fill("#location_text", "临渭区朝阳大街12号")
+            page.click("[data-geocode]")
+            link = page.wait_for_selector(f"[data-duplicate='{first}']", timeout=10_000)
+            assert link.get_attribute("href") == f"/incidents/{first}"
+            page.select_option("#type", "traffic")
+            page.wait_for_selector("[data-duplicate]", state="detached", timeout=10_000)
         finally:
             browser.close()
     assert not problems, problems

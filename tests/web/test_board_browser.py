@@ -111,7 +111,7 @@ def test_new_incident_appears_on_the_open_board(board_server: tuple[str, dict[st
 
 
 def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]]) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, _ = board_server
     problems: list[str] = []
@@ -148,6 +148,16 @@ def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]])
             assert link.get_attribute("href") == f"/incidents/{first}"
             page.select_option("#type", "traffic")
             page.wait_for_selector("[data-duplicate]", state="detached", timeout=10_000)
+            # A click on the map picks the place: the coordinates under the pointer.
+            page.wait_for_selector("[data-intake-map][data-ready=true]", timeout=10_000)
+            page.locator("[data-intake-map] svg").scroll_into_view_if_needed()
+            box = page.locator("[data-intake-map] svg").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            expect(page.locator("#lon")).not_to_have_value("", timeout=5_000)
+            lon = float(page.input_value("#lon"))
+            lat = float(page.input_value("#lat"))
+            assert 108.8 < lon < 110.9 and 34.2 < lat < 35.9, (lon, lat)
         finally:
             browser.close()
     assert not problems, problems

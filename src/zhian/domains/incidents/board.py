@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
@@ -76,7 +76,7 @@ ALERT_COLUMNS = (
 )
 
 
-def _open_incidents(actor: Actor) -> Select[Unpack[tuple[Any, ...]]]:
+def _open_incidents(actor: Actor) -> Select[*tuple[Any, ...]]:
     # The status filter is what the status index serves: only open incidents are read, however
     # many closed ones the table holds.
     return select(*INCIDENT_COLUMNS).where(
@@ -84,13 +84,13 @@ def _open_incidents(actor: Actor) -> Select[Unpack[tuple[Any, ...]]]:
     )
 
 
-def _units(actor: Actor) -> Select[Unpack[tuple[Any, ...]]]:
+def _units(actor: Actor) -> Select[*tuple[Any, ...]]:
     return select(*UNIT_COLUMNS).where(
         Unit.status != UnitStatus.OFF_DUTY.value, scoping.scope_clause(actor, Unit.division)
     )
 
 
-def _open_alerts(actor: Actor) -> Select[Unpack[tuple[Any, ...]]]:
+def _open_alerts(actor: Actor) -> Select[*tuple[Any, ...]]:
     return select(*ALERT_COLUMNS).where(
         Alert.closed_at.is_(None), scoping.scope_clause(actor, Alert.division)
     )

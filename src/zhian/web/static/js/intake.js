@@ -4,7 +4,7 @@
  * the hazard flags at the location found, and, as soon as the type and the location are
  * known, the incidents this call may duplicate (same type, 300 m, 15 minutes) with links, so
  * the call-taker can open one instead of registering the call twice. The form works without
- * it (the server geocodes).
+ * it (the server geocodes). A click on the map fills the coordinates.
  */
 (function () {
   'use strict';
@@ -162,6 +162,15 @@
       showDefault();
       showDuplicates();
     });
+    const map = form.querySelector('[data-intake-map]');
+    if (map) {
+      map.addEventListener('zh-map-pick', (e) => {
+        lonInput.value = e.detail.lon.toFixed(6);
+        latInput.value = e.detail.lat.toFixed(6);
+        typedPoint();
+        showHazards({ lon: e.detail.lon, lat: e.detail.lat });
+      });
+    }
     lonInput.addEventListener('change', typedPoint);
     latInput.addEventListener('change', typedPoint);
     button.addEventListener('click', locate);

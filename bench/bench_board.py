@@ -6,6 +6,10 @@ both are timed, for a city-wide viewer (610500) and a county viewer (临渭区 6
 database of ``PAST`` cleared or cancelled incidents spread over a year, a few hundred open
 ones, ``UNITS`` units (some off duty) and a few dozen open alerts.
 
+On PostgreSQL the statements are prepared after a few executions and then planned without
+their parameters; the partial index on open incidents (migration 0015) keeps that generic plan
+on the few open rows (before it, the snapshot went from ~30 ms to ~400 ms after ten calls).
+
 The baseline, measured in the same run on the same database, is the naive board: read every
 incident's id, status, division and update time and keep the open, visible ones in Python.
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import BindParameter, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
@@ -76,11 +76,19 @@ ALERT_COLUMNS = (
 )
 
 
+# The open statuses go into the SQL as literals, not parameters: the event stream repeats the
+# same statement, PostgreSQL then plans it once without its parameters, and only with the
+# values in the text can that generic plan use the partial index on open incidents
+# (models.OPEN_INCIDENT) instead of walking the whole primary key backwards for the newest 500
+# (~0.4 s at a million incidents).
+OPEN_STATUSES: BindParameter[list[str]] = bindparam(
+    "open_statuses", list(OPEN), expanding=True, literal_execute=True
+)
+
+
 def _open_incidents(actor: Actor) -> Select[*tuple[Any, ...]]:
-    # The status filter is what the status index serves: only open incidents are read, however
-    # many closed ones the table holds.
     return select(*INCIDENT_COLUMNS).where(
-        Incident.status.in_(OPEN), scoping.scope_clause(actor, Incident.division)
+        Incident.status.in_(OPEN_STATUSES), scoping.scope_clause(actor, Incident.division)
     )
 
 

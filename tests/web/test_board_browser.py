@@ -1,6 +1,7 @@
 """The live board in a real browser: an incident taken through the API appears on the open
 page without a reload (server-sent events), and another county's does not; the intake form
-locates an address and shows its hazards before the call is registered."""
+locates an address and shows its hazards and possible duplicates before the call is
+registered."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_new_incident_appears_on_the_open_board(board_server: tuple[str, dict[st
 
 
 def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]]) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base, _ = board_server
     problems: list[str] = []
@@ -137,6 +138,26 @@ def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]])
             page.click("form[data-zh-intake] button[type=submit]")
             page.wait_for_selector("[data-testid=hazards]", timeout=10_000)
             assert "/incidents/" in page.url
+            first = int(page.url.rstrip("/").rsplit("/", 1)[1])
+            # A second call about the same thing: offered as a duplicate before it is registered.
+            page.goto(base + "/incidents/new", wait_until="domcontentloaded")
+            page.select_option("#type", "criminal")
+            page.fill("#location_text", "临渭区朝阳大街12号")
+            page.click("[data-geocode]")
+            link = page.wait_for_selector(f"[data-duplicate='{first}']", timeout=10_000)
+            assert link.get_attribute("href") == f"/incidents/{first}"
+            page.select_option("#type", "traffic")
+            page.wait_for_selector("[data-duplicate]", state="detached", timeout=10_000)
+            # A click on the map picks the place: the coordinates under the pointer.
+            page.wait_for_selector("[data-intake-map][data-ready=true]", timeout=10_000)
+            page.locator("[data-intake-map] svg").scroll_into_view_if_needed()
+            box = page.locator("[data-intake-map] svg").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            expect(page.locator("#lon")).not_to_have_value("", timeout=5_000)
+            lon = float(page.input_value("#lon"))
+            lat = float(page.input_value("#lat"))
+            assert 108.8 < lon < 110.9 and 34.2 < lat < 35.9, (lon, lat)
         finally:
             browser.close()
     assert not problems, problems

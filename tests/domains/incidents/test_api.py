@@ -172,3 +172,34 @@ def test_roles_and_other_county(world: tuple[App, dict[str, str], tuple[float, f
         f"{INCIDENTS}/{made['id']}/assign", json={"unit_id": 999999}, headers=headers
     )
     assert assign.status_code == 422 and assign.json()["detail"][0]["field"] == "unit_id"
+
+
+def test_duplicates_before_registering(
+    world: tuple[App, dict[str, str], tuple[float, float]],
+) -> None:
+    app, headers, (lon, lat) = world
+    made = app.client.post(
+        INCIDENTS, json={"type": "dispute", "lon": lon, "lat": lat}, headers=headers
+    ).json()
+    app.client.post(INCIDENTS, json={"type": "traffic", "lon": lon, "lat": lat}, headers=headers)
+    app.client.post(
+        INCIDENTS, json={"type": "dispute", "lon": lon, "lat": lat + 0.0045}, headers=headers
+    )
+    url = f"{INCIDENTS}/duplicates"
+    # ~200 m north of the first call: only it (same type, near, recent) is offered.
+    near = {"type": "dispute", "lon": lon, "lat": lat + 0.0018}
+    resp = app.client.get(url, params=near, headers=headers)
+    assert resp.status_code == 200, resp.text
+    found = resp.json()
+    assert [d["id"] for d in found] == [made["id"]]
+    assert found[0]["url"] == f"/incidents/{made['id']}" and found[0]["status"] == "received"
+    assert 150 < found[0]["distance_m"] < 250
+    assert app.client.get(url, params={**near, "type": "criminal"}, headers=headers).json() == []
+    # Nothing is registered by asking.
+    assert app.client.get(INCIDENTS, headers=headers).json()["total"] == 3
+    other = app.headers(app.token("dup_other", role="dispatcher", division=OTHER))
+    assert app.client.get(url, params=near, headers=other).json() == []
+    officer = app.headers(app.token("dup_officer", role="officer", division=HOME))
+    assert app.client.get(url, params=near, headers=officer).status_code == 403
+    bad = app.client.get(url, params={"type": "dispute", "lon": lon}, headers=headers)
+    assert bad.status_code == 422 and "lat" in bad.text

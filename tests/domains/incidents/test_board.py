@@ -24,6 +24,7 @@ from zhian.core.identity import sessions
 from zhian.core.identity.models import AuthSession, User
 from zhian.domains.incidents import alerts, board, pages, service, units
 from zhian.domains.incidents.choices import IncidentStatus, UnitStatus
+from zhian.domains.incidents.models import OPEN_INCIDENT
 
 COUNTY = actor(division=HOME)
 
@@ -130,3 +131,16 @@ def test_stream_sends_changes_and_ends_at_sign_out(
     assert '"incidents":[]' in chunks[1]
     assert chunks[2].startswith("event: board\nid: 2\n")
     assert chunks[3].startswith("event: signed-out")
+
+
+def test_open_filter_repeats_the_partial_index_predicate(session: Session) -> None:
+    # PostgreSQL's generic plan can only use ix_incident_incident_open when the statement
+    # carries the predicate's values as literals, exactly as the index was declared.
+    sql = str(
+        board._open_incidents(CITY_DISPATCHER).compile(
+            session.get_bind(), compile_kwargs={"render_postcompile": True}
+        )
+    )
+    values = OPEN_INCIDENT.removeprefix("status IN ")
+    assert f"incident_incident.status IN {values}" in sql
+    assert values == "(" + ", ".join(f"'{s}'" for s in board.OPEN) + ")"

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
 from zhian.domains.incidents import service, units
-from zhian.domains.incidents.choices import IncidentStatus, UnitStatus
+from zhian.domains.incidents.choices import IncidentStatus, IncidentType, UnitStatus
 from zhian.domains.incidents.schemas import (
     Assign,
+    DuplicateCandidate,
     IncidentCreate,
     IncidentOut,
     IncidentPage,
@@ -63,6 +64,32 @@ def list_incidents(
         page=found.page,
         per_page=found.per_page,
     )
+
+
+@router.get("/incidents/duplicates", response_model=list[DuplicateCandidate])
+def duplicates(
+    actor: ActorDep,
+    session: DbDep,
+    type: IncidentType,
+    lon: Annotated[float, Query(ge=-180.0, le=180.0)],
+    lat: Annotated[float, Query(ge=-90.0, le=90.0)],
+) -> Any:
+    """Before registering a call: visible incidents of the same type within 300 m and the last
+    15 minutes, nearest first, to link to instead of registering the call twice."""
+    found = service.duplicate_candidates(session, actor=actor, type=type, lon=lon, lat=lat)
+    return [
+        DuplicateCandidate(
+            id=i.id,
+            type=IncidentType(i.type),
+            status=IncidentStatus(i.status),
+            division=i.division,
+            location_text=i.location_text,
+            received_at=i.received_at,
+            distance_m=round(d, 1),
+            url=f"/incidents/{i.id}",
+        )
+        for i, d in found
+    ]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)

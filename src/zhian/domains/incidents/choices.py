@@ -148,7 +148,8 @@ UNIT_STATUS_LABELS: dict[UnitStatus, tuple[str, str]] = {
 
 def label(labels: Mapping[Any, tuple[str, str]], value: str, locale: str = "zh_CN") -> str:
     """The Chinese or English label of a choice value (the value itself if unknown)."""
-    for key, (zh, en) in labels.items():
-        if key.value == value:
-            return zh if locale.startswith("zh") else en
-    return value
+    # Keys are StrEnum members, which hash and compare equal to their values.
+    found = labels.get(value)
+    if found is None:
+        return value
+    return found[0] if locale.startswith("zh") else found[1]

@@ -14,12 +14,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from zhian.core.db import Base
 
+# Incidents still being handled; the board reads them through a partial index on this
+# predicate, which its query repeats word for word (migration 0015 too).
+OPEN_INCIDENT = "status IN ('received', 'dispatched', 'en_route', 'on_scene')"
+
 
 class Incident(Base):
     """One call for police service (接警) and its handling timers."""
 
     __tablename__ = "incident_incident"
-    __table_args__ = (Index("ix_incident_incident_type_received", "type", "received_at"),)
+    __table_args__ = (
+        Index("ix_incident_incident_type_received", "type", "received_at"),
+        Index(
+            "ix_incident_incident_open",
+            "id",
+            sqlite_where=text(OPEN_INCIDENT),
+            postgresql_where=text(OPEN_INCIDENT),
+        ),
+    )
 
     type: Mapped[str] = mapped_column()
     priority: Mapped[int] = mapped_column()

@@ -147,6 +147,19 @@ class Recommendation(BaseModel):
     eta_s: float
 
 
+class DuplicateCandidate(BaseModel):
+    """An incident a call being taken may duplicate: same type, near, recent."""
+
+    id: int
+    type: IncidentType
+    status: IncidentStatus
+    division: str
+    location_text: str | None
+    received_at: datetime
+    distance_m: float
+    url: str
+
+
 class UnitCreate(BaseModel):
     """A police unit as a commander registers it."""
 

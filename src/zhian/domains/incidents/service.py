@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -138,29 +138,62 @@ def _division_of(session: Session, lon: float, lat: float) -> str:
         raise InvalidInput("该位置不在本市辖区内", field="lon") from None
 
 
-def possible_duplicates(session: Session, *, actor: Actor, incident: Incident) -> list[int]:
-    """Visible incidents of the same type within 300 m and the 15 minutes before this one."""
+def duplicates_near(
+    session: Session,
+    *,
+    actor: Actor,
+    type: IncidentType,
+    lon: float,
+    lat: float,
+    at: datetime,
+    exclude_id: int | None = None,
+) -> list[tuple[Incident, float]]:
+    """Visible, not cancelled incidents of ``type`` within 300 m of the point, received in
+    the 15 minutes up to ``at``, with their distance in metres, nearest first."""
     dlat = DUPLICATE_RADIUS_M / 111_000.0
-    dlon = dlat / max(math.cos(math.radians(incident.lat)), 1e-6)
-    since = incident.received_at - DUPLICATE_WINDOW
-    rows = session.execute(
-        select(Incident.id, Incident.lon, Incident.lat).where(
-            Incident.type == incident.type,
-            Incident.id != incident.id,
-            Incident.status != IncidentStatus.CANCELLED.value,
-            Incident.received_at >= since,
-            Incident.received_at <= incident.received_at,
-            Incident.lon.between(incident.lon - dlon, incident.lon + dlon),
-            Incident.lat.between(incident.lat - dlat, incident.lat + dlat),
-            scoping.scope_clause(actor, Incident.division),
-        )
-    ).all()
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    stmt = select(Incident).where(
+        Incident.type == type.value,
+        Incident.status != IncidentStatus.CANCELLED.value,
+        Incident.received_at >= at - DUPLICATE_WINDOW,
+        Incident.received_at <= at,
+        Incident.lon.between(lon - dlon, lon + dlon),
+        Incident.lat.between(lat - dlat, lat + dlat),
+        scoping.scope_clause(actor, Incident.division),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Incident.id != exclude_id)
+    rows = session.scalars(stmt).all()
     if not rows:
         return []
     dist = dispatch.great_circle_m(
-        incident.lon, incident.lat, np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+        lon, lat, np.array([r.lon for r in rows]), np.array([r.lat for r in rows])
     )
-    return sorted(int(r[0]) for r, d in zip(rows, dist, strict=True) if d <= DUPLICATE_RADIUS_M)
+    near = [(r, float(d)) for r, d in zip(rows, dist, strict=True) if d <= DUPLICATE_RADIUS_M]
+    return sorted(near, key=lambda pair: (pair[1], pair[0].id))
+
+
+def possible_duplicates(session: Session, *, actor: Actor, incident: Incident) -> list[int]:
+    """Visible incidents of the same type within 300 m and the 15 minutes before this one."""
+    found = duplicates_near(
+        session,
+        actor=actor,
+        type=IncidentType(incident.type),
+        lon=incident.lon,
+        lat=incident.lat,
+        at=incident.received_at,
+        exclude_id=incident.id,
+    )
+    return sorted(i.id for i, _ in found)
+
+
+def duplicate_candidates(
+    session: Session, *, actor: Actor, type: IncidentType, lon: float, lat: float
+) -> list[tuple[Incident, float]]:
+    """For a call being taken now: the incidents it may duplicate, so the call-taker can link
+    to one instead of registering the call twice."""
+    require(actor, "incidents.intake")
+    return duplicates_near(session, actor=actor, type=type, lon=lon, lat=lat, at=utcnow())
 
 
 def create_incident(

@@ -18,6 +18,7 @@
  * Events (bubbling, on the map element):
  *   zh-map-select  detail {adcode, name, level, selected}   a division was clicked
  *   zh-map-point   detail {id, kind, name}                   a point was clicked
+ *   zh-map-pick    detail {lon, lat}                         the map was clicked there
  *
  * API: window.zhMap.init(el) -> controller; window.zhMap.project(lon, lat[, el]) -> {x, y}
  * in the SVG user space of that map (the first map when el is omitted), or null.
@@ -415,6 +416,14 @@
       if (path) select(path);
     }
 
+    /* A click anywhere on the map, as the lon/lat under the pointer (a form picks a place). */
+    function pick(clientX, clientY) {
+      if (!state.proj || !state.svg) return;
+      const u = toUserAfterPan(clientX, clientY);
+      const at = state.proj.invert(u.x, u.y);
+      el.dispatchEvent(new CustomEvent('zh-map-pick', { bubbles: true, detail: at }));
+    }
+
     // ---- interaction --------------------------------------------------------------------
 
     const pointers = new Map(); // pointerId -> {x, y}
@@ -482,7 +491,10 @@
       if (!pointers.delete(e.pointerId)) return;
       if (pointers.size === 0) {
         el.classList.remove('zh-map-dragging');
-        if (e.type === 'pointerup' && gesture && !gesture.moved) activate(gesture.target);
+        if (e.type === 'pointerup' && gesture && !gesture.moved) {
+          activate(gesture.target);
+          pick(e.clientX, e.clientY);
+        }
         gesture = null;
       }
     }

@@ -248,18 +248,43 @@ def get_permit(session: Session, *, actor: Actor, permit_id: int) -> Permit:
     return permit
 
 
-# --- no-go zones ----------------------------------------------------------------------------
+# --- no-go zones and expressways: areas the rules test every fix against -------------------
+
+
+def _check_area_division(session: Session, *, actor: Actor, division: str) -> None:
+    require(actor, "transport.manage")
+    if not scoping.can_see(actor, division):
+        raise InvalidInput("只能在本人管辖范围内登记", field="division")
+    from zhian.domains.places import service as places
+
+    if places.find_division(session, division) is None:
+        raise InvalidInput(f"行政区划代码不存在：{division}", field="division")
+
+
+def _add_area(
+    session: Session,
+    actor: Actor,
+    row: NoGoZone | Expressway,
+    record_type: str,
+    detail: dict[str, Any],
+) -> None:
+    session.add(row)
+    session.flush()
+    forget_areas()  # the rules see the new area from the next fix on
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        record_type=record_type,
+        record_id=str(row.id),
+        division=row.division,
+        detail=detail,
+    )
 
 
 def create_zone(session: Session, *, actor: Actor, data: ZoneCreate) -> NoGoZone:
     """Draw a no-go zone inside the actor's jurisdiction."""
-    require(actor, "transport.manage")
-    if not scoping.can_see(actor, data.division):
-        raise InvalidInput("只能在本人管辖范围内登记", field="division")
-    from zhian.domains.places import service as places
-
-    if places.find_division(session, data.division) is None:
-        raise InvalidInput(f"行政区划代码不存在：{data.division}", field="division")
+    _check_area_division(session, actor=actor, division=data.division)
     poly = geo.parse_geojson_polygon(data.area, "area")
     zone = NoGoZone(
         name=data.name,
@@ -268,18 +293,7 @@ def create_zone(session: Session, *, actor: Actor, data: ZoneCreate) -> NoGoZone
         restricted_hours=data.restricted_hours,
         division=data.division,
     )
-    session.add(zone)
-    session.flush()
-    forget_areas()
-    audit.record(
-        session,
-        actor=actor,
-        action="create",
-        record_type="transport_no_go_zone",
-        record_id=str(zone.id),
-        division=zone.division,
-        detail={"name": zone.name, "kind": zone.kind},
-    )
+    _add_area(session, actor, zone, "transport_no_go_zone", {"name": zone.name, "kind": zone.kind})
     return zone
 
 
@@ -305,18 +319,9 @@ def list_zones(
     return paginate(session, stmt.order_by(NoGoZone.id), page, per_page)
 
 
-# --- expressways ----------------------------------------------------------------------------
-
-
 def create_expressway(session: Session, *, actor: Actor, data: ExpresswayCreate) -> Expressway:
     """Register a stretch of expressway inside the actor's jurisdiction."""
-    require(actor, "transport.manage")
-    if not scoping.can_see(actor, data.division):
-        raise InvalidInput("只能在本人管辖范围内登记", field="division")
-    from zhian.domains.places import service as places
-
-    if places.find_division(session, data.division) is None:
-        raise InvalidInput(f"行政区划代码不存在：{data.division}", field="division")
+    _check_area_division(session, actor=actor, division=data.division)
     line = geo.parse_geojson_line(data.centreline, "centreline")
     band = geo.buffer_corridor(line, data.width_m)
     road = Expressway(
@@ -327,18 +332,7 @@ def create_expressway(session: Session, *, actor: Actor, data: ExpresswayCreate)
         area=geo.polygon_json(band),
         division=data.division,
     )
-    session.add(road)
-    session.flush()
-    forget_areas()
-    audit.record(
-        session,
-        actor=actor,
-        action="create",
-        record_type="transport_expressway",
-        record_id=str(road.id),
-        division=road.division,
-        detail={"name": road.name, "code": road.code},
-    )
+    _add_area(session, actor, road, "transport_expressway", {"name": road.name, "code": road.code})
     return road
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.domains.incidents.builders import make_unit
@@ -21,9 +23,13 @@ from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.core.errors import Conflict
 from zhian.core.settings import Settings
 from zhian.domains.incidents.consumers import apply_fixes
+from zhian.domains.incidents.models import Unit
 from zhian.domains.incidents.schemas import UnitCreate
 from zhian.gateways.jt808.messages import CST
+from zhian.sim import patrols
+from zhian.sim.incidents import seed_units
 from zhian.sim.jt808_terminal import SimTerminal
+from zhian.sim.vehicles import run_vehicles
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 TERMINAL = "13800130001"
@@ -142,5 +148,52 @@ def test_a_police_cars_terminal_moves_its_unit_over_jt808(fresh_url: str) -> Non
                 time.sleep(0.05)
             assert round(body["lon"], 6) == 109.52, body
             assert body["position_at"].startswith("2026-11-01T01:00:20")
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_patrol_cars_drive_their_units(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    factory = make_sessionmaker(engine)
+    with unit_of_work(factory) as session:
+        seed_units(session, rng=random.Random(1))
+        cars = patrols.provision_patrol_cars(session)[:2]
+    web = create_app(
+        Settings(database_url=fresh_url, bus="memory"), session_factory=factory, jt808_port=0
+    )
+    try:
+        with TestClient(web, base_url="http://testserver") as client:
+            port = web.state.jt808.port
+
+            def on_their_beats() -> bool:
+                with unit_of_work(factory) as session:
+                    moved = session.execute(
+                        select(Unit.terminal_phone, Unit.lon, Unit.lat).where(
+                            Unit.terminal_phone.in_([c.phone for c in cars])
+                        )
+                    ).all()
+                beats = {c.phone: set(c.route) for c in cars}
+                return len(moved) == 2 and all(
+                    (round(lon, 6), round(lat, 6)) in beats[phone] for phone, lon, lat in moved
+                )
+
+            async def run() -> bool:
+                stop = asyncio.Event()
+                task = asyncio.create_task(
+                    run_vehicles(0, "127.0.0.1", port, speedup=200.0, stop_event=stop, also=cars)
+                )
+                deadline = time.monotonic() + 60
+                try:
+                    while time.monotonic() < deadline:
+                        if await asyncio.to_thread(on_their_beats):
+                            return True
+                        await asyncio.sleep(0.05)
+                    return False
+                finally:
+                    stop.set()
+                    await task
+
+            assert asyncio.run(run()), "the patrol cars' fixes did not move their units"
+            assert client.get("/healthz").status_code == 200
     finally:
         engine.dispose()

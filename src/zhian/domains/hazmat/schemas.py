@@ -304,3 +304,18 @@ class AlertResolve(BaseModel):
     """How an alert was handled."""
 
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ClassStockOut(BaseModel):
+    """What is held of one class (in one unit), summed over items, against a site's capacity.
+
+    ``capacity`` is the site's capacity for the class (none for an enterprise's total, or a
+    class the site is not rated for); ``over`` marks stock beyond it.
+    """
+
+    hazard_class: str
+    unit: str
+    quantity: Decimal
+    items: int
+    capacity: Decimal | None = None
+    over: bool = False

@@ -178,7 +178,9 @@ def _licences(key: str, today: date) -> list[tuple[str, dict[str, str], date, da
 def _firms(session: Session, today: date) -> dict[str, Firm]:
     seats = _seats(session)
     firms: dict[str, Firm] = {}
-    for key, name, kind, county, address, (dx, dy), site_name, capacity in ENTERPRISES:
+    for n, (key, name, kind, county, address, (dx, dy), site_name, capacity) in enumerate(
+        ENTERPRISES, start=1
+    ):
         lon, lat = seats[county]
         ent = service.create_enterprise(
             session,
@@ -202,7 +204,15 @@ def _firms(session: Session, today: date) -> dict[str, Firm]:
             actor=REGULATOR,
             enterprise_id=ent.id,
             data=SiteCreate.model_validate(
-                {"name": site_name, "capacity": capacity, "lon": lon + dx, "lat": lat + dy}
+                {
+                    "name": site_name,
+                    "capacity": capacity,
+                    "lon": lon + dx,
+                    "lat": lat + dy,
+                    # Its intrusion panel and two cameras (gate, store room), by reference.
+                    "alarm_account": f"{county[-3:]}{n:03d}",
+                    "camera_ids": [f"{county}{n:04d}13200{k:05d}" for k in (1, 2)],
+                }
             ),
         )
         keeper = Actor(

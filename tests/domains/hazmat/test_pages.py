@@ -245,3 +245,33 @@ def test_stock_by_class_api_sums_per_class(app: App) -> None:
     # The contract endpoint is unchanged: one row per item.
     rows = app.client.get("/api/v1/hazmat/stock", params={"site": w["site"]}, headers=headers)
     assert sorted(r["code"] for r in rows.json()) == ["5361101A00001", "ME-1", "ME-2"]
+
+
+def test_site_alarm_and_cameras_by_reference(app: App) -> None:
+    w = _world(app)
+    headers = app.headers(app.token("lw_api", role="regulator", division=HOME))
+    camera = "61050200001320000001"
+    body = {
+        "name": "2号库",
+        "capacity": {"1.1": "10"},
+        "lon": 109.6,
+        "lat": 34.45,
+        "alarm_account": "5a01",
+        "camera_ids": [camera],
+    }
+    made = app.client.post(
+        f"/api/v1/hazmat/enterprises/{w['ent']}/sites", json=body, headers=headers
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["alarm_account"] == "5A01" and made.json()["camera_ids"] == [camera]
+    for bad in ({"camera_ids": ["6105"]}, {"alarm_account": "no-such"}):
+        resp = app.client.post(
+            f"/api/v1/hazmat/enterprises/{w['ent']}/sites", json={**body, **bad}, headers=headers
+        )
+        assert resp.status_code == 422, bad
+        assert next(iter(bad)) in str(resp.json()["detail"][0]["loc"])
+    html = app.client.get(f"/hazmat/sites/{made.json()['id']}").text
+    assert 'data-alarm-account="5A01"' in html and f'data-camera-id="{camera}"' in html
+    assert 'data-pin-lon="109.6"' in html
+    plain = app.client.get(f"/hazmat/sites/{w['site']}").text
+    assert 'data-alarm-account=""' in plain and "data-camera-id" not in plain

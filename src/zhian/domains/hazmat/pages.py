@@ -170,6 +170,7 @@ def site_page(
         request,
         "hazmat/site.html",
         site=site,
+        cameras=service.site_out(site).camera_ids,
         enterprise=enterprise,
         classes=overview.site_classes(session, site),
         stock=stock,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.api.test_console_auth import sign_in
-from tests.domains.hazmat.builders import AT, HOME, OTHER, REG, enterprise, event
+from tests.domains.hazmat.builders import AT, HOME, OTHER, REG, enterprise, event, tamper
 from tests.helpers import App, running_app
 from zhian.core.audit.models import AuditEntry
 from zhian.core.db import unit_of_work
@@ -275,3 +275,19 @@ def test_site_alarm_and_cameras_by_reference(app: App) -> None:
     assert 'data-pin-lon="109.6"' in html
     plain = app.client.get(f"/hazmat/sites/{w['site']}").text
     assert 'data-alarm-account=""' in plain and "data-camera-id" not in plain
+
+
+def test_tampering_shows_on_the_pages(app: App) -> None:
+    w = _world(app)
+    engine = app.factory.kw["bind"]
+    tamper(
+        engine,
+        "UPDATE hazmat_daily_root SET root = '" + "0" * 64 + "'",
+        f"UPDATE hazmat_ledger_entry SET quantity = 2 WHERE enterprise_id = {w['ent']} AND seq = 4",
+    )
+    html = app.client.get("/hazmat/items/5361101A00003").text
+    proofs = re.findall(r'data-event="\w+" data-seq="\d+" data-proof="(\w+)"', html)
+    assert proofs == ["failed", "failed"] and "证明无效" in html
+    page = app.client.get(f"/hazmat/enterprises/{w['ent']}").text
+    assert 'data-chain-ok="false"' in page and "校验失败" in page
+    assert re.search(r"序号 4：", page)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from zhian.core import hashchain
+from zhian.core import hashchain, merkle
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.errors import InvalidInput, NotFound
@@ -103,7 +103,8 @@ def _sums(session: Session, *where: ColumnElement[bool]) -> list[tuple[str, str,
         .where(*where, Stock.quantity > 0)
         .group_by(Item.hazard_class, Item.unit)
     ).all()
-    return [(str(c), str(u), Decimal(q), int(n)) for c, u, q, n in rows]
+    # SQLite sums a NUMERIC as a float: back to the ledger's three decimals.
+    return [(str(c), str(u), Decimal(q).quantize(ledger.SCALE), int(n)) for c, u, q, n in rows]
 
 
 def stock_by_class(
@@ -381,7 +382,7 @@ def item_timeline(session: Session, *, actor: Actor, code: str) -> Timeline:
         session, [x for e in entries for x in (e.from_enterprise_id, e.to_enterprise_id)]
     )
     places = site_names(session, [e.site_id for e in entries])
-    sealed = set(session.scalars(select(DailyRoot.day)))
+    proofs = _proofs(session, entries)
     timeline = [
         TimelineEntry(
             entry=e,
@@ -390,17 +391,42 @@ def item_timeline(session: Session, *, actor: Actor, code: str) -> Timeline:
             to_name=parties.get(e.to_enterprise_id) if e.to_enterprise_id else None,
             site=places.get(e.site_id) if e.site_id else None,
             payload=json.loads(e.payload),
-            proof=_proof(session, e, sealed),
+            proof=proofs[e.id],
         )
         for e, name in shown
     ]
     return Timeline(item=item, entries=timeline, positions=_positions(session, actor, item))
 
 
-def _proof(session: Session, entry: LedgerEntry, sealed: set[date]) -> str:
-    if local(entry.at).date() not in sealed:
-        return "unsealed"
-    return "verified" if verify.check_inclusion(verify.inclusion(session, entry)) else "failed"
+def _proofs(session: Session, entries: Sequence[LedgerEntry]) -> dict[int, str]:
+    """Each entry's inclusion proof against its sealed day's stored root ("verified" or
+    "failed"), or "unsealed"; one tree per day, however many of the item's entries it holds."""
+    by_day: dict[date, list[LedgerEntry]] = {}
+    for e in entries:
+        by_day.setdefault(local(e.at).date(), []).append(e)
+    roots = {
+        r.day: r for r in session.scalars(select(DailyRoot).where(DailyRoot.day.in_(list(by_day))))
+    }
+    out: dict[int, str] = {}
+    for day, todays in by_day.items():
+        sealed = roots.get(day)
+        if sealed is None:
+            out.update((e.id, "unsealed") for e in todays)
+            continue
+        leaves = [
+            merkle.leaf_hash(verify.leaf_data(*leaf)) for leaf in verify.day_leaves(session, day)
+        ]
+        tree = merkle.MerkleTree(leaves)
+        where = {leaf: i for i, leaf in enumerate(leaves)}
+        root = bytes.fromhex(sealed.root)
+        for e in todays:
+            leaf = merkle.leaf_hash(verify.leaf_data(e.enterprise_id, e.seq, e.hash))
+            index = where.get(leaf)
+            ok = index is not None and merkle.verify_inclusion(
+                leaf, index, sealed.tree_size, tree.inclusion_proof(index), root
+            )
+            out[e.id] = "verified" if ok else "failed"
+    return out
 
 
 def _positions(session: Session, actor: Actor, item: Item) -> list[Position]:

@@ -130,7 +130,7 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
     from zhian.core.migrate import upgrade
     from zhian.core.time import utcnow
-    from zhian.sim import incidents, patrols, vehicles
+    from zhian.sim import hazmat, incidents, patrols, vehicles
     from zhian.sim.registry import seed_registry
 
     url = os.environ.get("ZHIAN_DATABASE_URL") or DEMO_DATABASE_URL
@@ -145,6 +145,7 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
         vehicles.issue_demo_permits(session, trucks, now=utcnow())
         police = incidents.seed_units(session, rng=random.Random(DEMO_SEED))
         patrol_cars = patrols.provision_patrol_cars(session)
+        custody = hazmat.seed_hazmat(session, now=utcnow())
     engine.dispose()
     print_credentials(users, f"http://{host}:{port}/")
     print(
@@ -154,7 +155,10 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
         "leaves its corridor. Each drives its outward leg under a transport permit.\n"
         f"Incidents: {police} police units across the 11 counties; a synthetic 110 call every\n"
         f"{DEMO_CALL_EVERY_S:g} s, most dispatched to the nearest unit (live board: /incidents);\n"
-        f"{len(patrol_cars)} patrol cars report over JT/T 808 and move on the board.\n",
+        f"{len(patrol_cars)} patrol cars report over JT/T 808 and move on the board.\n"
+        f"Hazmat: {len(custody.firms)} enterprises, a week of custody ({custody.events} events,\n"
+        f"sealed); yesterday's count at 金石爆破's magazine misses detonator {custody.planted}\n"
+        "(open discrepancy alert on /hazmat).\n",
         file=sys.stderr,
     )
     stop = vehicles.start_in_thread(

@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from zhian.core.errors import Conflict, InvalidInput
 from zhian.core.scope import Actor
-from zhian.domains.hazmat import alerts, checkpoint, service
+from zhian.domains.hazmat import alerts, checkpoint, overview, service
 from zhian.domains.hazmat.choices import AlertKind, AlertStatus
 from zhian.domains.hazmat.schemas import (
     AlertOut,
     AlertPage,
     AlertResolve,
+    ClassStockOut,
     CountIn,
     CountOut,
     EnterpriseCreate,
@@ -92,6 +93,14 @@ def export_ledger(
 def site_stock(actor: ActorDep, session: DbDep, site: int) -> Any:
     """What one storage site holds."""
     return service.stock(session, actor=actor, site_id=site)
+
+
+@router.get("/stock/by-class", response_model=list[ClassStockOut])
+def stock_by_class(
+    actor: ActorDep, session: DbDep, site: int | None = None, enterprise: int | None = None
+) -> Any:
+    """What a site (with its capacity per class) or an enterprise holds, summed per class."""
+    return overview.stock_by_class(session, actor=actor, enterprise_id=enterprise, site_id=site)
 
 
 @router.get("/items/{code}/history", response_model=list[EntryOut])

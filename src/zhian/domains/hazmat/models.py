@@ -61,6 +61,11 @@ class Site(Base):
     address_id: Mapped[int | None] = mapped_column(ForeignKey("place_house.id"), index=True)
     lon: Mapped[float | None] = mapped_column()
     lat: Mapped[float | None] = mapped_column(index=True)
+    # Its devices by reference (the alarm and camera systems keep them): the SIA DC-09
+    # account of its intrusion panel, and the GB/T 28181 ids of the cameras covering it
+    # (a JSON list), so whoever opens the site knows which signals and views are its own.
+    alarm_account: Mapped[str] = mapped_column(default="")
+    camera_ids: Mapped[str] = mapped_column(Text, default="[]")
 
 
 class Item(Base):

@@ -141,11 +141,21 @@ class LicenceOut(BaseModel):
     valid_until: date
 
 
+AlarmAccount = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([0-9A-Fa-f]{3,16})?$")
+]
+CameraId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{20}$")]
+
+
 class SiteCreate(Location):
-    """A storage site and its capacity per class."""
+    """A storage site, its capacity per class, and its alarm panel and cameras by reference."""
 
     name: Text
     capacity: dict[str, Amount] = Field(min_length=1, description='e.g. {"1.1": "1000"}')
+    alarm_account: AlarmAccount = Field(default="", description="SIA DC-09 account (hex)")
+    camera_ids: list[CameraId] = Field(
+        default_factory=list, max_length=64, description="GB/T 28181 device ids (20 digits)"
+    )
 
     _classes = field_validator("capacity")(_check_limits)
 
@@ -161,6 +171,8 @@ class SiteOut(BaseModel):
     address_id: int | None = None
     lon: float | None = None
     lat: float | None = None
+    alarm_account: str = ""
+    camera_ids: list[str] = Field(default_factory=list)
 
 
 class ItemIn(BaseModel):
@@ -304,3 +316,18 @@ class AlertResolve(BaseModel):
     """How an alert was handled."""
 
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ClassStockOut(BaseModel):
+    """What is held of one class (in one unit), summed over items, against a site's capacity.
+
+    ``capacity`` is the site's capacity for the class (none for an enterprise's total, or a
+    class the site is not rated for); ``over`` marks stock beyond it.
+    """
+
+    hazard_class: str
+    unit: str
+    quantity: Decimal
+    items: int
+    capacity: Decimal | None = None
+    over: bool = False

@@ -7,6 +7,7 @@ live in :mod:`zhian.domains.hazmat.ledger`, its proofs in :mod:`zhian.domains.ha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -187,6 +188,8 @@ def add_site(session: Session, *, actor: Actor, enterprise_id: int, data: SiteCr
         address_id=address_id,
         lon=lon,
         lat=lat,
+        alarm_account=data.alarm_account,
+        camera_ids=json.dumps(data.camera_ids),
     )
     session.add(site)
     session.flush()
@@ -212,6 +215,8 @@ def site_out(site: Site) -> SiteOut:
         address_id=site.address_id,
         lon=site.lon,
         lat=site.lat,
+        alarm_account=site.alarm_account,
+        camera_ids=json.loads(site.camera_ids),
     )
 
 

@@ -61,7 +61,13 @@ def board_page(
 ) -> Response:
     """The live board of the signed-in user's jurisdiction."""
     locale = _locale(request)
-    first = board.snapshot(session, actor=ident.actor, now=utcnow(), locale=locale)
+    first = board.snapshot(
+        session,
+        actor=ident.actor,
+        now=utcnow(),
+        locale=locale,
+        targets=request.app.state.settings.response_targets,
+    )
     may_take_calls = ident.actor.role == "system" or allowed(ident.actor.role, "incidents.intake")
     return render(
         request,
@@ -100,7 +106,14 @@ def _round(
         now_stamp = board.stamp(session, actor=actor)
         if now_stamp == last:
             return now_stamp, None
-        return now_stamp, board.snapshot(session, actor=actor, now=utcnow(), locale=locale)
+        return now_stamp, board.snapshot(
+            session,
+            actor=actor,
+            now=utcnow(),
+            locale=locale,
+            targets=request.app.state.settings.response_targets,
+            known=now_stamp,
+        )
 
 
 async def _events(request: Request, viewer: Viewer) -> AsyncIterator[str]:

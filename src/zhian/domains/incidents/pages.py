@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from zhian.core.db import read_only as db_read_only
 from zhian.core.errors import DomainError, InvalidInput
 from zhian.core.identity import sessions
 from zhian.core.identity.roles import allowed, require
@@ -42,7 +43,7 @@ from zhian.domains.incidents.choices import (
     label,
 )
 from zhian.domains.incidents.schemas import IncidentCreate
-from zhian.web.deps import Identity, db, page_identity, stream_identity
+from zhian.web.deps import Identity, db, page_identity, read_only, stream_identity
 from zhian.web.i18n import pick_locale
 from zhian.web.templating import LANG_COOKIE, render
 
@@ -53,7 +54,7 @@ HEARTBEAT_S = 15.0
 STREAM_S = 300.0
 
 
-@router.get("/incidents")
+@router.get("/incidents", dependencies=[Depends(read_only)])
 def board_page(
     request: Request,
     ident: Annotated[Identity, Depends(page_identity)],
@@ -98,7 +99,7 @@ def _round(
     """The board if it changed since ``last``; (None, None) once the sign-in has ended."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     actor, locale = viewer.actor, viewer.locale
-    with factory() as session:
+    with db_read_only(factory) as session:
         if viewer.session_id is not None and not sessions.still_valid(
             session, request.app.state.settings, viewer.session_id
         ):

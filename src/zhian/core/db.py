@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,6 +54,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def utc_from_raw(value: str | datetime) -> datetime:
+    """A UTCDateTime column's value as the driver returned it (selected through
+    ``type_coerce(column, NullType())`` to skip the per-row conversion) as an aware UTC
+    datetime: SQLite gives the stored text (UTC, no zone), PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 class Base(DeclarativeBase):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -184,3 +185,14 @@ def test_unit_part_is_kept_until_a_visible_unit_changes(fresh_url: str) -> None:
             assert board.snapshot(session, actor=COUNTY, now=now)["units"] is changed
     finally:
         engine.dispose()
+
+
+def test_board_json_is_the_snapshot_encoded(session: Session) -> None:
+    make_incident(session, type="criminal", narrative='引号"和\\反斜杠')
+    make_unit(session, 1, at=seat(session))
+    snap = board.snapshot(session, actor=COUNTY, now=utcnow())
+    expected = json.dumps(snap, ensure_ascii=False, separators=(",", ":"))
+    assert board.to_json(snap) == expected
+    assert board.to_json(snap) == expected  # the units' text made once, then reused
+    plain = {**snap, "units": list(snap["units"])}
+    assert board.to_json(plain) == expected

@@ -12,16 +12,19 @@ stream already relies on to notice changes at all).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Row, Select, bindparam, func, select
+from sqlalchemy import BindParameter, Row, Select, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from zhian.core import scope as scoping
+from zhian.core.db import utc_from_raw
 from zhian.core.identity.roles import require
 from zhian.core.scope import Actor
 from zhian.core.settings import DEFAULT_TARGETS, ResponseTargets
@@ -73,7 +76,8 @@ UNIT_COLUMNS = (
     Unit.status,
     Unit.division,
     Unit.incident_id,
-    Unit.status_at,
+    # As the driver gives it: converted only for the units whose entry is not kept.
+    type_coerce(Unit.status_at, NullType()).label("status_at"),
 )
 ALERT_COLUMNS = (
     Alert.id,
@@ -217,23 +221,45 @@ def _incidents(
     return out
 
 
-def _unit_entries(rows: Sequence[Row[*tuple[Any, ...]]], locale: str) -> list[dict[str, Any]]:
-    labels = _LABELS[locale.startswith("zh")]
+class UnitPart(list[dict[str, Any]]):
+    """The units' entries of a board, kept and shared between snapshots: read, never modify.
+    Its JSON text is made once (``to_json``)."""
+
+    text: str | None = None
+
+
+# Entries by (language, row): a unit whose row is unchanged keeps its entry when the part is
+# rebuilt because another unit moved (positions move the units' stamp several times a
+# second in a city, while the board's columns of most units stay the same).
+_entries: dict[tuple[bool, tuple[Any, ...]], dict[str, Any]] = {}
+MAX_KEPT_ENTRIES = 50_000
+
+
+def _unit_entries(rows: Sequence[Row[*tuple[Any, ...]]], locale: str) -> UnitPart:
+    zh = locale.startswith("zh")
+    labels = _LABELS[zh]
     kinds, statuses = labels["kind"], labels["unit_status"]
-    return [
-        {
-            "id": u_id,
-            "callsign": callsign,
-            "kind": kind,
-            "kind_label": kinds.get(kind, kind),
-            "status": status,
-            "status_label": statuses.get(status, status),
-            "division": division,
-            "incident_id": incident_id,
-            "since": _clock(status_at),
-        }
-        for u_id, callsign, kind, status, division, incident_id, status_at in rows
-    ]
+    if len(_entries) > MAX_KEPT_ENTRIES:
+        _entries.clear()
+    part = UnitPart()
+    for row in rows:
+        key = (zh, tuple(row))  # plain values: a kept Row would keep its result alive
+        entry = _entries.get(key)
+        if entry is None:
+            u_id, callsign, kind, status, division, incident_id, raw_at = row
+            entry = _entries[key] = {
+                "id": u_id,
+                "callsign": callsign,
+                "kind": kind,
+                "kind_label": kinds.get(kind, kind),
+                "status": status,
+                "status_label": statuses.get(status, status),
+                "division": division,
+                "incident_id": incident_id,
+                "since": _clock(None if raw_at is None else utc_from_raw(raw_at)),
+            }
+        part.append(entry)
+    return part
 
 
 def _alert_entries(rows: Sequence[Row[*tuple[Any, ...]]], locale: str) -> list[dict[str, Any]]:
@@ -259,16 +285,16 @@ class _UnitParts:
     def __init__(self, size: int) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._parts: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
+        self._parts: OrderedDict[tuple[Any, ...], UnitPart] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+    def get(self, key: tuple[Any, ...]) -> UnitPart | None:
         with self._lock:
             found = self._parts.get(key)
             if found is not None:
                 self._parts.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], part: list[dict[str, Any]]) -> None:
+    def put(self, key: tuple[Any, ...], part: UnitPart) -> None:
         with self._lock:
             self._parts[key] = part
             self._parts.move_to_end(key)
@@ -288,9 +314,7 @@ def clear() -> None:
     _unit_parts.clear()
 
 
-def _units_part(
-    session: Session, actor: Actor, locale: str, known: Stamp | None
-) -> list[dict[str, Any]]:
+def _units_part(session: Session, actor: Actor, locale: str, known: Stamp | None) -> UnitPart:
     conn = session.connection()
     stmts = _for(actor)
     if session.info.get(unit_index.WRITTEN):
@@ -335,3 +359,24 @@ def snapshot(
         "units": _units_part(session, actor, locale, known),
         "alerts": _alert_entries(alerts, locale),
     }
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def to_json(snap: Mapping[str, Any]) -> str:
+    """The snapshot as compact JSON (what the event stream sends), the kept unit part's text
+    made once and reused: encoding a thousand units cost as much as building them."""
+    units = snap["units"]
+    if isinstance(units, UnitPart):
+        if units.text is None:
+            units.text = _JSON.encode(units)
+        units_text = units.text
+    else:
+        units_text = _JSON.encode(units)
+    # The same text as encoding the whole mapping at once, the units' text in its place.
+    parts = [
+        f"{_JSON.encode(k)}:{units_text if k == 'units' else _JSON.encode(v)}"
+        for k, v in snap.items()
+    ]
+    return "{" + ",".join(parts) + "}"

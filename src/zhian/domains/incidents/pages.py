@@ -14,7 +14,6 @@ idle session alive.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -131,7 +130,7 @@ async def _events(request: Request, viewer: Viewer) -> AsyncIterator[str]:
             return
         if snap is not None:
             sent += 1
-            data = json.dumps(snap, ensure_ascii=False, separators=(",", ":"))
+            data = board.to_json(snap)
             yield f"event: board\nid: {sent}\ndata: {data}\n\n"
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= HEARTBEAT_S:

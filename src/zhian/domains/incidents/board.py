@@ -309,9 +309,12 @@ class _UnitParts:
 _unit_parts = _UnitParts(UNIT_CACHE_SIZE)
 
 
-def clear() -> None:
-    """Forget the kept unit parts (tests)."""
+def clear(*, entries: bool = True) -> None:
+    """Forget the kept unit parts, and the kept entries unless ``entries`` is False (tests,
+    benchmarks)."""
     _unit_parts.clear()
+    if entries:
+        _entries.clear()
 
 
 def _units_part(session: Session, actor: Actor, locale: str, known: Stamp | None) -> UnitPart:

@@ -83,6 +83,8 @@ def test_a_write_in_a_read_only_unit_fails_and_the_next_unit_writes(fresh_url: s
         with pytest.raises(DBAPIError), read_only(factory) as session:
             assert is_read_only(session)
             session.execute(text("INSERT INTO ro_probe VALUES (1)"))
+        with pytest.raises(DBAPIError), read_only(factory) as session:  # a reader again
+            session.execute(text("INSERT INTO ro_probe VALUES (1)"))
         with unit_of_work(factory) as session:  # the same connection writes again
             assert not is_read_only(session)
             session.execute(text("INSERT INTO ro_probe VALUES (2)"))

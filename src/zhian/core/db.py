@@ -155,8 +155,9 @@ def _sqlite_transactions(engine: Engine, queue: WriterQueue | None) -> None:
             # write into an immediate error instead of the late "database is locked" a
             # deferred transaction gets on its first write after another commit.
             conn.exec_driver_sql("BEGIN")
-            dbapi_conn.execute("PRAGMA query_only=ON")
-            conn.connection.info[READ_ONLY] = True
+            if not conn.connection.info.get(READ_ONLY):  # else on since the last reader
+                dbapi_conn.execute("PRAGMA query_only=ON")
+                conn.connection.info[READ_ONLY] = True
             return
         if conn.connection.info.pop(READ_ONLY, False):
             dbapi_conn.execute("PRAGMA query_only=OFF")  # the connection's last was a reader

@@ -12,9 +12,10 @@ The route runs in a read-only transaction (``web.deps.read_only``): on SQLite it
 write lock, so it no longer queues behind the periodic checks or any other writer. The
 incident's position is read by a prepared statement instead of loading the incident.
 
-What holds now (2 CPUs shared with other work, load average ~4.8, the code before this change
-run just before on the same machine): p50 9.4 ms, p99 18.1 ms (target met in that run;
-before: p50 9.2 ms, p99 37.5 ms), server CPU 5.9 ms per call (before 6.3 ms). At load ~10 the
+What holds now (2 CPUs shared with other work, load average 5-6; the code before this change
+run beside it, twice each): p50 9.4 and 6.6 ms, p99 18.1 and 24.1 ms - the target met in one
+run of two (before: p50 9.2 and 10.7 ms, p99 37.5 and 39.3 ms); server CPU 5.9 and 4.8 ms per
+call (before 6.3 and 6.0 ms). At load ~10 the
 p99 is 55-100 ms either way: the call's CPU is the limit, and most of it is the framework, not
 the ranking: ``GET /healthz`` alone costs ~2.5 ms of server CPU, the bearer-token lookup ~1 ms.
 

@@ -91,11 +91,12 @@ def create_app(
         transport_signal.SIGNAL_CHECK_S,
         lambda: transport_signal.run_check(factory, now=utcnow(), rules=rules),
     )
+    targets = settings.response_targets
     if settings.incident_check_seconds > 0:
         periodic.add(
             "incidents.checks",
             settings.incident_check_seconds,
-            lambda: incident_checks.run_checks(factory, now=utcnow()),
+            lambda: incident_checks.run_checks(factory, now=utcnow(), targets=targets),
         )
     if purge_positions:
         periodic.add(

@@ -11,7 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,6 +54,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def utc_from_raw(value: str | datetime) -> datetime:
+    """A UTCDateTime column's value as the driver returned it (selected through
+    ``type_coerce(column, NullType())`` to skip the per-row conversion) as an aware UTC
+    datetime: SQLite gives the stored text (UTC, no zone), PostgreSQL a datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -133,18 +142,41 @@ def writer_queue(database: str) -> WriterQueue:
         return _writer_queues.setdefault(key, WriterQueue())
 
 
-def _sqlite_writers(engine: Engine, queue: WriterQueue) -> None:
+# The execution option that makes a transaction read-only (``read_only``/``begin_read_only``).
+READ_ONLY = "zhian_read_only"
+
+
+def _sqlite_transactions(engine: Engine, queue: WriterQueue | None) -> None:
     def begin(conn: Any) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        if conn.get_execution_options().get(READ_ONLY):
+            # Deferred: WAL gives the reader a snapshot at its first read, without the write
+            # lock, so it neither waits for writers nor holds them up. query_only turns a
+            # write into an immediate error instead of the late "database is locked" a
+            # deferred transaction gets on its first write after another commit.
+            conn.exec_driver_sql("BEGIN")
+            if not conn.connection.info.get(READ_ONLY):  # else on since the last reader
+                dbapi_conn.execute("PRAGMA query_only=ON")
+                conn.connection.info[READ_ONLY] = True
+            return
+        if conn.connection.info.pop(READ_ONLY, False):
+            dbapi_conn.execute("PRAGMA query_only=OFF")  # the connection's last was a reader
         # IMMEDIATE: take the write lock at BEGIN. A deferred transaction that reads and
         # then writes fails at once ("database is locked", no wait) whenever another
         # connection committed in between, as the bus consumers do all the time.
-        owner = conn.connection.dbapi_connection
-        queue.acquire(owner)
+        if queue is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        queue.acquire(dbapi_conn)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            queue.release(owner)
+            queue.release(dbapi_conn)
             raise
+
+    event.listen(engine, "begin", begin)
+    if queue is None:
+        return
 
     def end(conn: Any) -> None:
         queue.release(conn.connection.dbapi_connection)
@@ -152,10 +184,19 @@ def _sqlite_writers(engine: Engine, queue: WriterQueue) -> None:
     def returned(dbapi_conn: Any, _record: Any) -> None:
         queue.release(dbapi_conn)  # a connection handed back mid-transaction (an error path)
 
-    event.listen(engine, "begin", begin)
     event.listen(engine, "commit", end)
     event.listen(engine, "rollback", end)
     event.listen(engine, "checkin", returned)
+
+
+def _postgresql_transactions(engine: Engine) -> None:
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # Readers never wait on PostgreSQL (MVCC); this only makes a write fail as it
+            # does on SQLite, so a route marked read-only that writes is caught in the tests.
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    event.listen(engine, "begin", begin)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -167,14 +208,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        if db and db != ":memory:":
-            _sqlite_writers(engine, writer_queue(db))
-        else:
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _sqlite_transactions(engine, writer_queue(db) if db and db != ":memory:" else None)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
+    if engine.dialect.name == "postgresql":
+        _postgresql_transactions(engine)
+    return engine
 
 
 def check_durability(engine: Engine) -> None:
@@ -201,6 +242,41 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """The transaction owner for a job or CLI command: commit on success, roll back on error."""
     session = factory()
     try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def begin_read_only(session: Session) -> None:
+    """Start the session's transaction as a read-only one (it must not have begun yet).
+
+    On SQLite it takes no write lock: a reader is neither queued behind writers nor holds
+    them up, and reads one consistent snapshot. Any write in it fails at once (on
+    PostgreSQL too). The transaction after this one is an ordinary one again.
+    """
+    if session.in_transaction():
+        raise RuntimeError("begin_read_only: the session's transaction has already begun")
+    session.connection(execution_options={READ_ONLY: True})
+    session.info[READ_ONLY] = session.get_transaction()
+
+
+def is_read_only(session: Session) -> bool:
+    """Whether the session's current transaction was begun with ``begin_read_only``."""
+    began = session.info.get(READ_ONLY)
+    return began is not None and began is session.get_transaction()
+
+
+@contextmanager
+def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: one read-only transaction (``begin_read_only``),
+    ended and closed on the way out."""
+    session = factory()
+    try:
+        begin_read_only(session)
         yield session
         session.commit()
     except BaseException:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +13,53 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite:///./var/zhian.db"
 # The road transport regulations require vehicle positions to be kept at least six months.
 MIN_TRANSPORT_RETENTION_DAYS = 180
+# Incident priorities, 1 the most urgent; every one needs its response targets.
+PRIORITIES = (1, 2, 3, 4)
+# Minutes per priority from the call to the first unit dispatched, and to the first on scene.
+DEFAULT_DISPATCH_TARGET_MINUTES = "1:3,2:5,3:10,4:30"
+DEFAULT_ARRIVAL_TARGET_MINUTES = "1:10,2:15,3:30,4:60"
+
+
+def parse_targets(text: str) -> Mapping[int, float]:
+    """Seconds per priority from "PRIORITY:MINUTES,..." (every priority once, minutes > 0)."""
+    found: dict[int, float] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition(":")
+        try:
+            priority, minutes = int(key), float(value)
+        except ValueError:
+            raise ValueError(f'"{item.strip()}" is not PRIORITY:MINUTES') from None
+        if not sep or priority not in PRIORITIES or priority in found:
+            raise ValueError(f'"{item.strip()}": each priority 1-4 once, as PRIORITY:MINUTES')
+        if not minutes > 0 or minutes == float("inf"):
+            raise ValueError(f'"{item.strip()}": minutes must be a positive number')
+        found[priority] = minutes * 60.0
+    missing = [p for p in PRIORITIES if p not in found]
+    if missing:
+        raise ValueError(f"no target for priority {', '.join(map(str, missing))}")
+    return MappingProxyType(dict(sorted(found.items())))
+
+
+@dataclass(frozen=True)
+class ResponseTargets:
+    """Per priority, seconds from the call to the first unit dispatched (``dispatch_s``: late
+    is an overdue alert on the board) and to the first unit on scene (``arrival_s``); the
+    response-time report measures both against them."""
+
+    dispatch_s: Mapping[int, float]
+    arrival_s: Mapping[int, float]
+
+    @classmethod
+    def parse(cls, dispatch: str, arrival: str) -> ResponseTargets:
+        """Targets from the two settings' text."""
+        return cls(parse_targets(dispatch), parse_targets(arrival))
+
+
+DEFAULT_TARGETS = ResponseTargets.parse(
+    DEFAULT_DISPATCH_TARGET_MINUTES, DEFAULT_ARRIVAL_TARGET_MINUTES
+)
 
 
 class Settings(BaseSettings):
@@ -98,6 +148,27 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between the overdue and patrol-zone checks; 0 turns them off.",
     )
+    dispatch_target_minutes: str = Field(
+        default=DEFAULT_DISPATCH_TARGET_MINUTES,
+        description='Minutes per priority an incident may wait for its first unit, "1:3,2:5,'
+        '3:10,4:30": later is an overdue alert, and the report measures dispatch against it.',
+    )
+    arrival_target_minutes: str = Field(
+        default=DEFAULT_ARRIVAL_TARGET_MINUTES,
+        description='Minutes per priority from the call to the first unit on scene, "1:10,'
+        '2:15,3:30,4:60": the report measures arrival against it.',
+    )
+
+    @field_validator("dispatch_target_minutes", "arrival_target_minutes")
+    @classmethod
+    def _targets_parse(cls, value: str) -> str:
+        parse_targets(value)
+        return value
+
+    @property
+    def response_targets(self) -> ResponseTargets:
+        """The dispatch and arrival targets per priority, in seconds."""
+        return ResponseTargets.parse(self.dispatch_target_minutes, self.arrival_target_minutes)
 
     @property
     def totp_role_set(self) -> frozenset[str]:

@@ -12,6 +12,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from zhian.core.db import begin_read_only, is_read_only
 from zhian.core.errors import DomainError, Unauthenticated
 from zhian.core.identity import service as identity
 from zhian.core.identity import sessions
@@ -56,6 +57,15 @@ def db(request: Request) -> Session:
     return session
 
 
+def read_only(request: Request) -> None:
+    """Route dependency (``dependencies=[Depends(read_only)]``, which FastAPI runs before the
+    others) for routes whose work only reads: the request's transaction is read-only, so on
+    SQLite it neither queues behind writers nor holds them up. A denied access is still
+    audited (in a transaction of its own, ``web.errors``), and so is a caller's due sign-in
+    bookkeeping (``_lookup``); any other write fails at once."""
+    begin_read_only(db(request))
+
+
 def client_addr(request: Request) -> str | None:
     """The peer address (the deployment's proxy must be trusted before it may rewrite this)."""
     return request.client.host if request.client else None
@@ -98,7 +108,17 @@ async def _check_csrf(request: Request, expected: str) -> None:
 
 
 def _lookup(request: Request, session: Session, touch: bool) -> Identity | None:
-    return _from_bearer(request, session) or _from_cookie(request, session, touch=touch)
+    if not is_read_only(session):
+        return _from_bearer(request, session) or _from_cookie(request, session, touch=touch)
+    with session.no_autoflush:
+        found = _from_bearer(request, session) or _from_cookie(request, session, touch=touch)
+    if session.dirty or session.new or session.deleted:
+        # The sign-in has bookkeeping to write (a token's last use, once a minute; a session
+        # touched or timed out): nothing else has been read yet, so this request simply
+        # takes an ordinary transaction from the start and looks the caller up again.
+        session.rollback()
+        found = _from_bearer(request, session) or _from_cookie(request, session, touch=touch)
+    return found
 
 
 async def _identify(request: Request, *, touch: bool = True) -> Identity | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -19,9 +20,10 @@ from tests.domains.incidents.builders import (
     seat,
 )
 from tests.helpers import make_user, running_app
-from zhian.core.db import unit_of_work
+from zhian.core.db import make_engine, make_sessionmaker, read_only, unit_of_work
 from zhian.core.identity import sessions
 from zhian.core.identity.models import AuthSession, User
+from zhian.core.time import utcnow
 from zhian.domains.incidents import alerts, board, pages, service, units
 from zhian.domains.incidents.choices import IncidentStatus, UnitStatus
 from zhian.domains.incidents.models import OPEN_INCIDENT
@@ -144,3 +146,53 @@ def test_open_filter_repeats_the_partial_index_predicate(session: Session) -> No
     values = OPEN_INCIDENT.removeprefix("status IN ")
     assert f"incident_incident.status IN {values}" in sql
     assert values == "(" + ", ".join(f"'{s}'" for s in board.OPEN) + ")"
+
+
+def test_unit_part_is_kept_until_a_visible_unit_changes(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    factory = make_sessionmaker(engine)
+    try:
+        with unit_of_work(factory) as session:
+            first = make_unit(session, 1, at=seat(session)).id
+            make_unit(session, 2, at=seat(session))
+            theirs = make_unit(session, 3, division=OTHER, at=seat(session, OTHER)).id
+        with read_only(factory) as session:
+            now = utcnow()
+            one = board.snapshot(session, actor=COUNTY, now=now)["units"]
+            known = board.stamp(session, actor=COUNTY)
+            again = board.snapshot(session, actor=COUNTY, now=now, known=known)["units"]
+            city = board.snapshot(session, actor=CITY_DISPATCHER, now=now)["units"]
+        assert again is one and len(one) == 2 and len(city) == 3
+        with unit_of_work(factory) as session:  # another county's unit: the county's part stays
+            units.set_status(session, actor=CITY_DISPATCHER, unit_id=theirs, status=UnitStatus.BUSY)
+        with read_only(factory) as session:
+            assert board.snapshot(session, actor=COUNTY, now=now)["units"] is one
+            assert board.snapshot(session, actor=CITY_DISPATCHER, now=now)["units"] is not city
+        with unit_of_work(factory) as session:
+            units.set_status(session, actor=CITY_DISPATCHER, unit_id=first, status=UnitStatus.BUSY)
+        with read_only(factory) as session:
+            changed = board.snapshot(session, actor=COUNTY, now=now)["units"]
+        assert [u["status"] for u in changed if u["id"] == first] == ["busy"]
+        # A change not yet committed is shown to its own transaction only, and never kept.
+        with factory() as session:
+            units.set_status(
+                session, actor=CITY_DISPATCHER, unit_id=first, status=UnitStatus.OFF_DUTY
+            )
+            own = board.snapshot(session, actor=COUNTY, now=now)["units"]
+            assert first not in [u["id"] for u in own]
+            session.rollback()
+        with read_only(factory) as session:
+            assert board.snapshot(session, actor=COUNTY, now=now)["units"] is changed
+    finally:
+        engine.dispose()
+
+
+def test_board_json_is_the_snapshot_encoded(session: Session) -> None:
+    make_incident(session, type="criminal", narrative='引号"和\\反斜杠')
+    make_unit(session, 1, at=seat(session))
+    snap = board.snapshot(session, actor=COUNTY, now=utcnow())
+    expected = json.dumps(snap, ensure_ascii=False, separators=(",", ":"))
+    assert board.to_json(snap) == expected
+    assert board.to_json(snap) == expected  # the units' text made once, then reused
+    plain = {**snap, "units": list(snap["units"])}
+    assert board.to_json(plain) == expected

@@ -21,8 +21,9 @@ from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import SYSTEM, Actor
+from zhian.core.settings import DEFAULT_TARGETS, ResponseTargets
 from zhian.domains.incidents import overdue as rule
-from zhian.domains.incidents.choices import DISPATCH_TARGET_S, AlertKind, IncidentStatus
+from zhian.domains.incidents.choices import AlertKind, IncidentStatus
 from zhian.domains.incidents.models import Alert, Incident
 
 
@@ -62,9 +63,11 @@ def close(session: Session, alerts: Sequence[Alert], *, now: datetime, why: str)
     session.flush()
 
 
-def check_overdue(session: Session, *, now: datetime) -> list[Alert]:
-    """Raise an overdue alert for each waiting incident past its target that has none yet,
-    and close the overdue alerts of incidents that are no longer waiting."""
+def check_overdue(
+    session: Session, *, now: datetime, targets: ResponseTargets = DEFAULT_TARGETS
+) -> list[Alert]:
+    """Raise an overdue alert for each waiting incident past its dispatch target that has
+    none yet, and close the overdue alerts of incidents that are no longer waiting."""
     stmt = (
         select(Incident.id, Incident.priority, Incident.received_at, Incident.division)
         .outerjoin(
@@ -73,7 +76,7 @@ def check_overdue(session: Session, *, now: datetime) -> list[Alert]:
         )
         .where(
             Incident.status == IncidentStatus.RECEIVED.value,
-            Incident.received_at <= rule.earliest_overdue_receipt(now),
+            Incident.received_at <= rule.earliest_overdue_receipt(now, targets.dispatch_s),
             Alert.id.is_(None),
         )
     )
@@ -81,8 +84,8 @@ def check_overdue(session: Session, *, now: datetime) -> list[Alert]:
     divisions = {r[0]: r[3] for r in rows}
     waiting = [rule.Waiting(r[0], r[1], r[2]) for r in rows]
     raised = []
-    for item, _late_by in rule.overdue(waiting, now=now):
-        target_min = DISPATCH_TARGET_S[item.priority] // 60
+    for item, _late_by in rule.overdue(waiting, now=now, targets=targets.dispatch_s):
+        target_min = f"{targets.dispatch_s[item.priority] / 60:g}"
         alert = Alert(
             kind=AlertKind.OVERDUE.value,
             division=divisions[item.incident_id],

@@ -21,6 +21,7 @@ from zhian.core.errors import InvalidInput
 from zhian.core.geo import LOCAL_TM, to_local_xy
 from zhian.core.identity.roles import require
 from zhian.core.scope import Actor
+from zhian.core.settings import DEFAULT_TARGETS, ResponseTargets
 from zhian.core.time import SHANGHAI, as_utc, utcnow
 from zhian.domains.incidents import hotspots, reports
 from zhian.domains.incidents.choices import IncidentStatus, IncidentType
@@ -208,8 +209,10 @@ def response_report(
     until: datetime | None = None,
     division: str | None = None,
     export: str | None = None,
+    targets: ResponseTargets = DEFAULT_TARGETS,
 ) -> reports.ResponseReport:
-    """Response times of the period per division of the area; audited (as an export if one)."""
+    """Response times of the period per division of the area against ``targets``; audited
+    (as an export if one)."""
     require(actor, "incidents.read")
     start, end = period(since, until)
     prefix = _area_prefix(session, actor, division)
@@ -227,7 +230,12 @@ def response_report(
     codes = sorted({c.division for c in calls})
     names = {code: d.name for code in codes if (d := places.find_division(session, code))}
     report = reports.build(
-        calls, names=names, area=division or actor.division or None, since=start, until=end
+        calls,
+        names=names,
+        area=division or actor.division or None,
+        since=start,
+        until=end,
+        targets=targets,
     )
     audit.record(
         session,

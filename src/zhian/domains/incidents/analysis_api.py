@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -15,7 +15,7 @@ from zhian.domains.incidents import analysis, reports
 from zhian.domains.incidents.analysis import HotspotMethod
 from zhian.domains.incidents.choices import IncidentType
 from zhian.domains.incidents.schemas import DIVISION_PATTERN
-from zhian.web.deps import api_actor, db
+from zhian.web.deps import api_actor, db, settings_of
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -64,6 +64,7 @@ def hotspots(
 
 @router.get("/reports/response-times", response_model=reports.ResponseReport)
 def response_times(
+    request: Request,
     actor: ActorDep,
     session: DbDep,
     since: SinceQ = None,
@@ -74,7 +75,13 @@ def response_times(
     """Counts and response times per division; ``format=csv|xlsx`` downloads a file."""
     export = None if format == ReportFormat.JSON else format.value
     report = analysis.response_report(
-        session, actor=actor, since=since, until=until, division=division, export=export
+        session,
+        actor=actor,
+        since=since,
+        until=until,
+        division=division,
+        export=export,
+        targets=settings_of(request).response_targets,
     )
     if export is None:
         return report

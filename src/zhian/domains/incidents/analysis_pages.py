@@ -15,7 +15,7 @@ from zhian.domains.incidents import analysis
 from zhian.domains.incidents.analysis import HotspotMethod
 from zhian.domains.incidents.choices import INCIDENT_TYPE_LABELS, IncidentType
 from zhian.domains.incidents.schemas import DIVISION_PATTERN
-from zhian.web.deps import Identity, db, page_identity
+from zhian.web.deps import Identity, db, page_identity, settings_of
 from zhian.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +52,12 @@ def analysis_page(
     start = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
     report = analysis.response_report(
-        session, actor=ident.actor, since=start, until=end, division=division
+        session,
+        actor=ident.actor,
+        since=start,
+        until=end,
+        division=division,
+        targets=settings_of(request).response_targets,
     )
     period = {"since": start.isoformat(), "until": end.isoformat()}
     if division:

@@ -24,7 +24,7 @@ from zhian.domains.incidents.schemas import (
     UnitPosition,
     UnitStatusIn,
 )
-from zhian.web.deps import api_actor, db
+from zhian.web.deps import api_actor, db, read_only
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
@@ -32,6 +32,9 @@ ActorDep = Annotated[Actor, Depends(api_actor)]
 DbDep = Annotated[Session, Depends(db)]
 PageQ = Annotated[int, Query(ge=1)]
 PerPageQ = Annotated[int, Query(ge=1, le=500)]
+# Routes that only read run in a read-only transaction: on SQLite they do not queue for the
+# write lock (a dispatcher's recommendations while the AVL feed writes positions).
+READS = [Depends(read_only)]
 
 
 @router.post("/incidents", response_model=IncidentOut, status_code=201)
@@ -46,7 +49,7 @@ def create_incident(actor: ActorDep, session: DbDep, data: IncidentCreate) -> An
     )
 
 
-@router.get("/incidents", response_model=IncidentPage)
+@router.get("/incidents", response_model=IncidentPage, dependencies=READS)
 def list_incidents(
     actor: ActorDep,
     session: DbDep,
@@ -66,7 +69,7 @@ def list_incidents(
     )
 
 
-@router.get("/incidents/duplicates", response_model=list[DuplicateCandidate])
+@router.get("/incidents/duplicates", response_model=list[DuplicateCandidate], dependencies=READS)
 def duplicates(
     actor: ActorDep,
     session: DbDep,
@@ -101,7 +104,11 @@ def get_incident(actor: ActorDep, session: DbDep, incident_id: int) -> Any:
     )
 
 
-@router.get("/incidents/{incident_id}/recommendations", response_model=list[Recommendation])
+@router.get(
+    "/incidents/{incident_id}/recommendations",
+    response_model=list[Recommendation],
+    dependencies=READS,
+)
 def recommendations(
     actor: ActorDep,
     session: DbDep,
@@ -141,7 +148,7 @@ def create_unit(actor: ActorDep, session: DbDep, data: UnitCreate) -> Any:
     return units.create_unit(session, actor=actor, data=data)
 
 
-@router.get("/units", response_model=UnitPage)
+@router.get("/units", response_model=UnitPage, dependencies=READS)
 def list_units(
     actor: ActorDep,
     session: DbDep,
@@ -159,7 +166,7 @@ def list_units(
     )
 
 
-@router.get("/units/{unit_id}", response_model=UnitOut)
+@router.get("/units/{unit_id}", response_model=UnitOut, dependencies=READS)
 def get_unit(actor: ActorDep, session: DbDep, unit_id: int) -> Any:
     """One unit; another jurisdiction's is a 404."""
     return units.get_unit(session, actor=actor, unit_id=unit_id)

@@ -76,10 +76,6 @@ class UnitStatus(StrEnum):
     BUSY = "busy"
 
 
-# How long an incident of each priority may wait for its first unit before it is overdue.
-DISPATCH_TARGET_S: dict[int, int] = {1: 180, 2: 300, 3: 600, 4: 1800}
-
-
 class AlertKind(StrEnum):
     """What an alert on the board says."""
 

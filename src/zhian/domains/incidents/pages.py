@@ -14,7 +14,6 @@ idle session alive.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from zhian.core.db import read_only as db_read_only
 from zhian.core.errors import DomainError, InvalidInput
 from zhian.core.identity import sessions
 from zhian.core.identity.roles import allowed, require
@@ -42,7 +42,7 @@ from zhian.domains.incidents.choices import (
     label,
 )
 from zhian.domains.incidents.schemas import IncidentCreate
-from zhian.web.deps import Identity, db, page_identity, stream_identity
+from zhian.web.deps import Identity, db, page_identity, read_only, stream_identity
 from zhian.web.i18n import pick_locale
 from zhian.web.templating import LANG_COOKIE, render
 
@@ -53,7 +53,7 @@ HEARTBEAT_S = 15.0
 STREAM_S = 300.0
 
 
-@router.get("/incidents")
+@router.get("/incidents", dependencies=[Depends(read_only)])
 def board_page(
     request: Request,
     ident: Annotated[Identity, Depends(page_identity)],
@@ -61,7 +61,13 @@ def board_page(
 ) -> Response:
     """The live board of the signed-in user's jurisdiction."""
     locale = _locale(request)
-    first = board.snapshot(session, actor=ident.actor, now=utcnow(), locale=locale)
+    first = board.snapshot(
+        session,
+        actor=ident.actor,
+        now=utcnow(),
+        locale=locale,
+        targets=request.app.state.settings.response_targets,
+    )
     may_take_calls = ident.actor.role == "system" or allowed(ident.actor.role, "incidents.intake")
     return render(
         request,
@@ -92,7 +98,7 @@ def _round(
     """The board if it changed since ``last``; (None, None) once the sign-in has ended."""
     factory: sessionmaker[Session] = request.app.state.session_factory
     actor, locale = viewer.actor, viewer.locale
-    with factory() as session:
+    with db_read_only(factory) as session:
         if viewer.session_id is not None and not sessions.still_valid(
             session, request.app.state.settings, viewer.session_id
         ):
@@ -100,7 +106,14 @@ def _round(
         now_stamp = board.stamp(session, actor=actor)
         if now_stamp == last:
             return now_stamp, None
-        return now_stamp, board.snapshot(session, actor=actor, now=utcnow(), locale=locale)
+        return now_stamp, board.snapshot(
+            session,
+            actor=actor,
+            now=utcnow(),
+            locale=locale,
+            targets=request.app.state.settings.response_targets,
+            known=now_stamp,
+        )
 
 
 async def _events(request: Request, viewer: Viewer) -> AsyncIterator[str]:
@@ -117,7 +130,7 @@ async def _events(request: Request, viewer: Viewer) -> AsyncIterator[str]:
             return
         if snap is not None:
             sent += 1
-            data = json.dumps(snap, ensure_ascii=False, separators=(",", ":"))
+            data = board.to_json(snap)
             yield f"event: board\nid: {sent}\ndata: {data}\n\n"
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= HEARTBEAT_S:

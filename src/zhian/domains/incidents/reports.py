@@ -19,13 +19,9 @@ import numpy as np
 from openpyxl import Workbook
 from pydantic import BaseModel
 
+from zhian.core.settings import DEFAULT_TARGETS, PRIORITIES, ResponseTargets
 from zhian.core.time import local
 from zhian.domains.incidents.choices import INCIDENT_TYPE_LABELS, IncidentType
-
-PRIORITIES = (1, 2, 3, 4)
-# Targets in seconds per priority (1 most urgent): first unit dispatched, first unit on scene.
-DISPATCH_TARGET_S: Mapping[int, float] = {1: 180.0, 2: 300.0, 3: 600.0, 4: 1800.0}
-ARRIVAL_TARGET_S: Mapping[int, float] = {1: 600.0, 2: 900.0, 3: 1800.0, 4: 3600.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,34 +112,42 @@ def _timing(samples: Sequence[tuple[float, float]], target: float | None) -> Tim
     )
 
 
-def _measures(calls: Sequence[CallFacts], priority: int | None) -> tuple[Timing, Timing]:
+def _measures(
+    calls: Sequence[CallFacts], priority: int | None, targets: ResponseTargets
+) -> tuple[Timing, Timing]:
     """Dispatch and arrival timings of the calls; the targets shown are ``priority``'s."""
+    dispatch_s, arrival_s = targets.dispatch_s, targets.arrival_s
     dispatch, arrival = [], []
     for c in calls:
         d = _seconds(c.received_at, c.dispatched_at)
         a = _seconds(c.received_at, c.arrived_at)
         if d is not None:
-            dispatch.append((d, DISPATCH_TARGET_S[c.priority]))
+            dispatch.append((d, dispatch_s[c.priority]))
         if a is not None:
-            arrival.append((a, ARRIVAL_TARGET_S[c.priority]))
+            arrival.append((a, arrival_s[c.priority]))
     return (
-        _timing(dispatch, None if priority is None else DISPATCH_TARGET_S[priority]),
-        _timing(arrival, None if priority is None else ARRIVAL_TARGET_S[priority]),
+        _timing(dispatch, None if priority is None else dispatch_s[priority]),
+        _timing(arrival, None if priority is None else arrival_s[priority]),
     )
 
 
-def division_row(division: str | None, name: str, calls: Sequence[CallFacts]) -> DivisionRow:
-    """The report row of one group of calls."""
+def division_row(
+    division: str | None,
+    name: str,
+    calls: Sequence[CallFacts],
+    targets: ResponseTargets = DEFAULT_TARGETS,
+) -> DivisionRow:
+    """The report row of one group of calls, measured against ``targets``."""
     by_type = {t.value: 0 for t in IncidentType}
     by_hour = [0] * 24
     for c in calls:
         by_type[c.type] = by_type.get(c.type, 0) + 1
         by_hour[local(c.received_at).hour] += 1
-    dispatch, arrival = _measures(calls, None)
+    dispatch, arrival = _measures(calls, None, targets)
     by_priority = []
     for p in PRIORITIES:
         group = [c for c in calls if c.priority == p]
-        d, a = _measures(group, p)
+        d, a = _measures(group, p, targets)
         by_priority.append(PriorityRow(priority=p, incidents=len(group), dispatch=d, arrival=a))
     return DivisionRow(
         division=division,
@@ -164,8 +168,10 @@ def build(
     area: str | None,
     since: datetime,
     until: datetime,
+    targets: ResponseTargets = DEFAULT_TARGETS,
 ) -> ResponseReport:
-    """The report over the calls, one row per division that had any, and the total."""
+    """The report over the calls, one row per division that had any, and the total, against
+    ``targets`` (``ZHIAN_DISPATCH_TARGET_MINUTES``, ``ZHIAN_ARRIVAL_TARGET_MINUTES``)."""
     everything = list(calls)
     grouped: dict[str, list[CallFacts]] = {}
     for c in everything:
@@ -175,13 +181,14 @@ def build(
         since=since,
         until=until,
         targets=[
-            Target(priority=p, dispatch_s=DISPATCH_TARGET_S[p], arrival_s=ARRIVAL_TARGET_S[p])
+            Target(priority=p, dispatch_s=targets.dispatch_s[p], arrival_s=targets.arrival_s[p])
             for p in PRIORITIES
         ],
         divisions=[
-            division_row(code, names.get(code, code), grouped[code]) for code in sorted(grouped)
+            division_row(code, names.get(code, code), grouped[code], targets)
+            for code in sorted(grouped)
         ],
-        total=division_row(None, "合计", everything),
+        total=division_row(None, "合计", everything, targets),
     )
 
 

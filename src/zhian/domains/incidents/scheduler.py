@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.db import unit_of_work
+from zhian.core.settings import DEFAULT_TARGETS, ResponseTargets
 from zhian.domains.incidents import alerts, zones
 
 
@@ -26,9 +27,12 @@ class Round:
     zone_alerts_closed: int
 
 
-def run_checks(factory: sessionmaker[Session], *, now: datetime) -> Round:
-    """One round of checks at ``now``, committed as one unit of work."""
+def run_checks(
+    factory: sessionmaker[Session], *, now: datetime, targets: ResponseTargets = DEFAULT_TARGETS
+) -> Round:
+    """One round of checks at ``now`` (overdue against ``targets``), committed as one unit of
+    work."""
     with unit_of_work(factory) as session:
-        raised = alerts.check_overdue(session, now=now)
+        raised = alerts.check_overdue(session, now=now, targets=targets)
         opened, closed = zones.check_zones(session, now=now)
     return Round(len(raised), len(opened), len(closed))

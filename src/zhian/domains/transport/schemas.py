@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -197,6 +197,18 @@ class AlertOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: str | None
     note: str | None
+
+
+class AlertResolved(AlertOut):
+    """A resolved alert, and whether its terminal acknowledged the confirmation (0x8203)."""
+
+    terminal_confirmed: bool | None = Field(
+        description="For an alarm the terminal holds (emergency button): whether the terminal "
+        "acknowledged the platform's confirmation; null when there is nothing to confirm"
+    )
+    terminal_confirmation: Literal["confirmed", "refused", "no_answer", "not_connected"] | None = (
+        Field(description="What became of the confirmation to the terminal")
+    )
 
 
 class AlertPage(BaseModel):

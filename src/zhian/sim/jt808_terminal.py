@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from zhian.gateways.jt808.codec import (
@@ -172,6 +173,9 @@ class SimTerminal:
                 self._frames.append(frame)
         return True
 
+    def _latched(self, fixes: list[Location]) -> list[Location]:
+        return [replace(loc, alarm=loc.alarm | self.alarm) for loc in fixes]
+
     def press_emergency(self) -> None:
         """The driver presses the emergency button: bit 0 until the platform confirms it."""
         self.alarm |= EMERGENCY
@@ -255,7 +259,7 @@ class SimTerminal:
     async def send_batch(self, points: Sequence[Point], *, blind_area: bool = False) -> int:
         """Send points as one 0x0704 batch; return the 0x8001 result."""
         kind = BATCH_BLIND_AREA if blind_area else BATCH_NORMAL
-        body = encode_body(LocationBatch(kind, tuple(locations(points))))
+        body = encode_body(LocationBatch(kind, tuple(self._latched(locations(points)))))
         return await self.request(LOCATION_BATCH, body)
 
     async def heartbeat(self) -> int:
@@ -281,6 +285,8 @@ class SimTerminal:
         for i, loc in enumerate(locations(points)):
             if heartbeat_every and i and i % heartbeat_every == 0:
                 await self.heartbeat()
+            # Latched bits as they are at sending time: a confirmation may come in between.
+            (loc,) = self._latched([loc])
             results.append(await self.request(LOCATION, encode_body(loc)))
             if interval:
                 await asyncio.sleep(interval)

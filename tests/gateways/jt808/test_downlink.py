@@ -13,6 +13,7 @@ from tests.gateways.jt808.test_server import (
     connected,
     eventually,
     gateway,
+    route,
     run,
 )
 from zhian.gateways.jt808.downlink import Outcome
@@ -90,7 +91,7 @@ def test_a_newer_connection_takes_over_and_the_older_ones_close_keeps_it() -> No
 
 def test_refused_and_unanswered_commands() -> None:
     async def scenario() -> None:
-        async with gateway() as (server, _):
+        async with gateway() as (server, bus):
             t = await connected(server)
             await t.run([])
             t.press_emergency()
@@ -99,6 +100,10 @@ def test_refused_and_unanswered_commands() -> None:
                 server.confirm_alarm(PHONE, CONFIRM_EMERGENCY), t.wait_confirmation()
             )
             assert outcome is Outcome.REFUSED and t.alarm == CONFIRM_EMERGENCY
+            # Still latched: every fix carries it, batched or not.
+            assert await t.send_batch(route(2)) == 0
+            assert await t.run(route(1)) == [0]
+            assert [e[1]["alarm"] for e in bus.of("jt808.position")] == [1, 1, 1]
 
             # A silent terminal, and an answer naming another serial, leave the command open.
             t.command_result = None

@@ -30,6 +30,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import LineString, Point, Polygon
 
+from zhian.core.geo import to_lonlat
 from zhian.domains.transport import corridor as geo
 from zhian.domains.transport.corridor_rules import CorridorIndex, ZoneIndex
 
@@ -99,12 +100,8 @@ def make_positions(
     off = np.where(inside, rng.uniform(0.0, 0.95, n) * w, w * rng.uniform(1.5, 20.0, n))
     angle = rng.uniform(0, 2 * np.pi, n)
     x, y = x + off * np.cos(angle), y + off * np.sin(angle)
-    lon, lat = geo._to_wgs84().transform(x, y)
-    return (
-        (1000 + which).astype(np.int64),
-        np.asarray(lon, dtype=np.float64),
-        np.asarray(lat, dtype=np.float64),
-    )
+    lon, lat = to_lonlat(x, y)
+    return (1000 + which).astype(np.int64), lon, lat
 
 
 def main() -> None:

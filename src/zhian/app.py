@@ -35,6 +35,7 @@ from zhian.domains.hazmat import pages as hazmat_pages
 from zhian.domains.incidents import analysis_api as incident_analysis_api
 from zhian.domains.incidents import analysis_pages as incident_analysis_pages
 from zhian.domains.incidents import api as incidents_api
+from zhian.domains.incidents import consumers as incident_consumers
 from zhian.domains.incidents import ops_api as incident_ops_api
 from zhian.domains.incidents import pages as incident_pages
 from zhian.domains.incidents import scheduler as incident_checks
@@ -112,6 +113,7 @@ def create_app(
         gateway: Jt808Server | None = None
         try:
             await transport_consumers.subscribe(the_bus, factory, rules)
+            await incident_consumers.subscribe(the_bus, factory)
             if jt808_port is not None:
                 gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
             app.state.jt808 = gateway

@@ -130,7 +130,7 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
     from zhian.core.migrate import upgrade
     from zhian.core.time import utcnow
-    from zhian.sim import incidents, vehicles
+    from zhian.sim import incidents, patrols, vehicles
     from zhian.sim.registry import seed_registry
 
     url = os.environ.get("ZHIAN_DATABASE_URL") or DEMO_DATABASE_URL
@@ -144,6 +144,7 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
         trucks = vehicles.provision_demo_vehicles(session, DEMO_VEHICLES)
         vehicles.issue_demo_permits(session, trucks, now=utcnow())
         police = incidents.seed_units(session, rng=random.Random(DEMO_SEED))
+        patrol_cars = patrols.provision_patrol_cars(session)
     engine.dispose()
     print_credentials(users, f"http://{host}:{port}/")
     print(
@@ -152,10 +153,13 @@ def run_demo(*, host: str, port: int, jt808_port: int = DEMO_JT808_PORT) -> None
         "the emergency button, 陕ED0004 stops for long, 陕ED0005 goes silent, 陕ED0006\n"
         "leaves its corridor. Each drives its outward leg under a transport permit.\n"
         f"Incidents: {police} police units across the 11 counties; a synthetic 110 call every\n"
-        f"{DEMO_CALL_EVERY_S:g} s, most dispatched to the nearest unit (live board: /incidents).\n",
+        f"{DEMO_CALL_EVERY_S:g} s, most dispatched to the nearest unit (live board: /incidents);\n"
+        f"{len(patrol_cars)} patrol cars report over JT/T 808 and move on the board.\n",
         file=sys.stderr,
     )
-    stop = vehicles.start_in_thread(DEMO_VEHICLES, host, jt808_port, speedup=DEMO_SPEEDUP)
+    stop = vehicles.start_in_thread(
+        DEMO_VEHICLES, host, jt808_port, speedup=DEMO_SPEEDUP, also=patrol_cars
+    )
     calls_engine = make_engine(url)
     stop_calls = incidents.start_in_thread(
         make_sessionmaker(calls_engine), interval_s=DEMO_CALL_EVERY_S, seed=DEMO_SEED

@@ -28,6 +28,7 @@ from zhian.domains.incidents.choices import IncidentStatus, IncidentType, UnitKi
 from zhian.domains.incidents.models import Incident, Unit
 from zhian.domains.incidents.schemas import IncidentCreate, PatrolZoneCreate, UnitCreate
 from zhian.domains.places.models import Division
+from zhian.sim.patrols import terminal_of as patrol_terminal
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def seed_units(session: Session, *, rng: random.Random, actor: Actor | None = No
     for code, lon, lat in _seats(session):
         for n, kind in enumerate(UNIT_MIX, start=1):
             at = _near(rng, lon, lat, SPREAD_DEG / 3)
+            # Patrol cars carry a JT/T 808 terminal (sim.patrols drives them).
+            car = kind == UnitKind.PATROL_CAR
             unit = units.create_unit(
                 session,
                 actor=who,
@@ -88,7 +91,8 @@ def seed_units(session: Session, *, rng: random.Random, actor: Actor | None = No
                     division=code,
                     lon=at[0],
                     lat=at[1],
-                    capabilities=["first_aid"] if kind == UnitKind.PATROL_CAR else [],
+                    capabilities=["first_aid"] if car else [],
+                    terminal_phone=patrol_terminal(code, n) if car else None,
                 ),
             )
             units.set_status(session, actor=who, unit_id=unit.id, status=UnitStatus.AVAILABLE)

@@ -96,6 +96,7 @@ class SimTerminal:
         phone: str,
         *,
         plate: str,
+        plate_color: int = 2,
         version: int = 2013,
         auth_code: str | None = None,
         timeout: float = 5.0,
@@ -103,6 +104,7 @@ class SimTerminal:
         command_result: int | None = RESULT_OK,
     ) -> None:
         self.phone, self.plate, self.version = phone, plate, version
+        self.plate_color = plate_color  # JT/T 697.7: 2 yellow (goods vehicles), 4 white (police)
         self.auth_code = auth_code
         self.timeout = timeout
         self.terminal_id = terminal_id
@@ -224,7 +226,15 @@ class SimTerminal:
     async def register(self, province_id: int = 61, city_id: int = 500) -> int:
         """Send 0x0100; keep the auth code on success and return the 0x8100 result."""
         body = encode_body(
-            Register(province_id, city_id, "ZHIAN", "SIM808", self.terminal_id, 2, self.plate),
+            Register(
+                province_id,
+                city_id,
+                "ZHIAN",
+                "SIM808",
+                self.terminal_id,
+                self.plate_color,
+                self.plate,
+            ),
             self.version,
         )
         serial = await self.send(REGISTER, body)

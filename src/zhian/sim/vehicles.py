@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -135,6 +136,11 @@ class SimVehicle:
     corridor: tuple[tuple[float, float], ...]
     route: tuple[tuple[float, float], ...]
     speeds: tuple[float, ...]
+
+    @property
+    def plate_color(self) -> int:
+        """Goods vehicles carry yellow plates."""
+        return PLATE_COLOR_YELLOW
 
     @property
     def stop_at(self) -> int:
@@ -325,15 +331,32 @@ class _Clock:
         return now
 
 
+class Driven(Protocol):
+    """Anything the driver can run as a terminal: a truck, or a demo patrol car."""
+
+    @property
+    def phone(self) -> str: ...
+
+    @property
+    def plate(self) -> str: ...
+
+    @property
+    def plate_color(self) -> int: ...
+
+    def lap(self, number: int) -> Iterator[Fix | None]: ...
+
+
 async def _drive(
-    sim: SimVehicle, host: str, port: int, speedup: float, stop_event: asyncio.Event
+    sim: Driven, host: str, port: int, speedup: float, stop_event: asyncio.Event
 ) -> None:
     """Connect (again after a failure), then report the route lap after lap until stopped."""
     clock = _Clock()
     auth_code: str | None = None
     lap, position = 0, 0
     while not stop_event.is_set():
-        terminal = SimTerminal(sim.phone, plate=sim.plate, auth_code=auth_code)
+        terminal = SimTerminal(
+            sim.phone, plate=sim.plate, plate_color=sim.plate_color, auth_code=auth_code
+        )
         try:
             await terminal.connect(host, port)
             if terminal.auth_code is None and await terminal.register() != 0:
@@ -376,12 +399,20 @@ async def _drive(
 
 
 async def run_vehicles(
-    count: int, host: str, port: int, *, speedup: float = 1.0, stop_event: asyncio.Event
+    count: int,
+    host: str,
+    port: int,
+    *,
+    speedup: float = 1.0,
+    stop_event: asyncio.Event,
+    also: Sequence[Driven] = (),
 ) -> None:
-    """Drive ``count`` simulated trucks against the JT/T 808 gateway until ``stop_event``."""
+    """Drive ``count`` simulated trucks (and ``also``, e.g. patrol cars) against the JT/T 808
+    gateway until ``stop_event``."""
     if speedup <= 0:
         raise ValueError("speedup must be positive")
-    await asyncio.gather(*(_drive(s, host, port, speedup, stop_event) for s in fleet(count)))
+    driven: list[Driven] = [*fleet(count), *also]
+    await asyncio.gather(*(_drive(s, host, port, speedup, stop_event) for s in driven))
 
 
 def drive(count: int, host: str, port: int, *, speedup: float = 1.0) -> None:
@@ -395,7 +426,7 @@ def drive(count: int, host: str, port: int, *, speedup: float = 1.0) -> None:
 
 
 def start_in_thread(
-    count: int, host: str, port: int, *, speedup: float = 1.0
+    count: int, host: str, port: int, *, speedup: float = 1.0, also: Sequence[Driven] = ()
 ) -> Callable[[], None]:
     """Run ``run_vehicles`` in a daemon thread; returns the function that stops it."""
     loop = asyncio.new_event_loop()
@@ -405,7 +436,7 @@ def start_in_thread(
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(
-                run_vehicles(count, host, port, speedup=speedup, stop_event=stop_event)
+                run_vehicles(count, host, port, speedup=speedup, stop_event=stop_event, also=also)
             )
         finally:
             loop.close()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.domains.incidents.builders import CITY_DISPATCHER, HOME, OTHER, actor, make_incident
 from zhian.core.errors import InvalidInput, NotFound
+from zhian.core.geo import to_local_xy
 from zhian.domains.incidents import analysis, hotspots
 from zhian.domains.incidents.analysis import HotspotMethod
 from zhian.domains.incidents.choices import IncidentStatus, IncidentType
@@ -97,7 +98,7 @@ def test_cell_rings_close_and_span_one_cell() -> None:
     grid = hotspots.Grid(x0=0.0, y0=0.0, cell_m=1_000.0, nx=2, ny=2)
     ring = grid.cell_rings(np.array([1]), np.array([0]))[0]
     assert ring.shape == (5, 2) and (ring[0] == ring[-1]).all()
-    x, y = hotspots.to_local_xy(ring[:, 0], ring[:, 1])
+    x, y = to_local_xy(ring[:, 0], ring[:, 1])
     assert np.allclose(x, [0, 1000, 1000, 0, 0], atol=1e-3)
     assert np.allclose(y, [1000, 1000, 2000, 2000, 1000], atol=1e-3)
 

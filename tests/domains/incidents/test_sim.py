@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from zhian.domains.incidents.models import Incident, PatrolZone, Unit
 from zhian.domains.places import service as places
+from zhian.domains.transport.models import Vehicle
 from zhian.sim import incidents as sim
+from zhian.sim import patrols
 
 
 def test_units_across_every_county_inside_it(session: Session) -> None:
@@ -50,3 +52,20 @@ def test_same_seed_same_calls(session: Session) -> None:
     assert [(i.type, i.lon, i.lat) for i in taken if i] == [
         (i.type, i.lon, i.lat) for i in repeat if i
     ]
+
+
+def test_patrol_cars_carry_terminals_admitted_by_the_gateway(session: Session) -> None:
+    sim.seed_units(session, rng=random.Random(1))
+    cars = patrols.provision_patrol_cars(session)
+    fitted = session.scalars(select(Unit).where(Unit.terminal_phone.is_not(None))).all()
+    assert {u.kind for u in fitted} == {"patrol_car"} and len(fitted) == 22 == len(cars)
+    police = session.scalars(select(Vehicle).where(Vehicle.is_police_unit.is_(True))).all()
+    assert {v.terminal_phone for v in police} == {u.terminal_phone for u in fitted}
+    assert len({car.plate for car in cars}) == len(cars)
+    for car in cars:
+        fixes = [f for f in car.lap(0) if f is not None]
+        assert len(fixes) > 30 and {f.speed_kmh for f in fixes} == {patrols.PATROL_KMH}
+        # The beat stays near the county seat, inside the county.
+        middle = fixes[len(fixes) // 2]
+        where = places.locate(session, lon=middle.lon, lat=middle.lat)
+        assert str(where["adcode"]).startswith(car.division)

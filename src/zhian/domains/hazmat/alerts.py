@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from zhian.core import hashchain
+from zhian.core import alerts, hashchain
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.db import unit_of_work
-from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
@@ -330,23 +330,12 @@ def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -
         record_id=alert_id,
         label="告警",
     )
-    note = note.strip()
-    if not note:
-        raise InvalidInput("须填写处置说明", field="note")
-    if alert.status != AlertStatus.OPEN:
-        raise Conflict("该告警已处理", field="status")
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = utcnow()
-    alert.resolved_by = actor.username
-    alert.note = note
-    session.flush()
-    audit.record(
+    alerts.resolve_with_note(
         session,
         actor=actor,
-        action="resolve",
+        alert=alert,
+        note=note,
         record_type="hazmat_alert",
-        record_id=str(alert.id),
-        division=alert.division,
         detail={"kind": alert.kind, "enterprise_id": alert.enterprise_id},
     )
     return alert

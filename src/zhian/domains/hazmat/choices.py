@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from zhian.core.alerts import AlertStatus as AlertStatus  # shared by every domain
+
 
 class AlertKind(StrEnum):
     """What a custody alert is about."""
@@ -20,13 +22,6 @@ ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
     AlertKind.OVERDUE_RETURN: ("逾期未归还", "not returned in time"),
     AlertKind.LOSS_REPORT: ("丢失被盗报告", "loss or theft report"),
 }
-
-
-class AlertStatus(StrEnum):
-    """Whether someone still has to handle the alert."""
-
-    OPEN = "open"
-    RESOLVED = "resolved"
 
 
 ALERT_STATUS_LABELS: dict[str, tuple[str, str]] = {

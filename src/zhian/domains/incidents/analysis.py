@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.errors import InvalidInput
+from zhian.core.geo import LOCAL_TM, to_local_xy
 from zhian.core.identity.roles import require
 from zhian.core.scope import Actor
 from zhian.core.time import SHANGHAI, as_utc, utcnow
@@ -25,7 +26,6 @@ from zhian.domains.incidents import hotspots, reports
 from zhian.domains.incidents.choices import IncidentStatus, IncidentType
 from zhian.domains.incidents.models import Incident
 from zhian.domains.places import service as places
-from zhian.domains.transport.corridor import LOCAL_TM
 
 DEFAULT_PERIOD = timedelta(days=30)
 MAX_CELLS = 1_000_000
@@ -90,7 +90,7 @@ def _extent(
     if not parts:
         return None
     lonlat = np.concatenate(parts)
-    x, y = hotspots.to_local_xy(lonlat[:, 0], lonlat[:, 1])
+    x, y = to_local_xy(lonlat[:, 0], lonlat[:, 1])
     return float(x.min()), float(y.min()), float(x.max()), float(y.max())
 
 
@@ -137,7 +137,7 @@ def hotspot_layer(
     # Plain tuples: numpy reads a list of Row objects one key lookup at a time.
     points = np.array([(r[0], r[1]) for r in session.execute(stmt)], dtype=np.float64)
     points = points.reshape(-1, 2)
-    x, y = hotspots.to_local_xy(points[:, 0], points[:, 1])
+    x, y = to_local_xy(points[:, 0], points[:, 1])
     box = _extent(session, actor, prefix)
     if box is None and len(points):
         box = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))

@@ -20,40 +20,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from pyproj import Transformer
 
-from zhian.domains.transport.corridor import LOCAL_TM
+from zhian.core.geo import to_lonlat
 
 Array = NDArray[np.float64]
 
 # Kernel truncated at this many bandwidths: the tail beyond holds exp(-12.5) ~ 4e-6 of it.
 KDE_TRUNCATE = 5.0
-
-
-@lru_cache(maxsize=1)
-def _to_local() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", LOCAL_TM, always_xy=True)
-
-
-@lru_cache(maxsize=1)
-def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(LOCAL_TM, "EPSG:4326", always_xy=True)
-
-
-def to_local_xy(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """WGS-84 longitudes and latitudes as local metric x, y (arrays)."""
-    x, y = _to_local().transform(lon, lat)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
-def to_lonlat(x: Array, y: Array) -> tuple[Array, Array]:
-    """Local metric x, y back to WGS-84 longitudes and latitudes (arrays)."""
-    lon, lat = _to_wgs84().transform(x, y)
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class Unit(Base):
     lon: Mapped[float | None] = mapped_column()
     lat: Mapped[float | None] = mapped_column()
     position_at: Mapped[datetime | None] = mapped_column()
+    # The JT/T 808 terminal in the unit's car (canonical digits), whose fixes move the unit.
+    terminal_phone: Mapped[str | None] = mapped_column(unique=True)
     status: Mapped[str] = mapped_column(index=True)
     status_at: Mapped[datetime] = mapped_column()
     # The incident the unit is committed to, while it is.

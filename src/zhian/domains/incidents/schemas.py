@@ -16,6 +16,7 @@ from zhian.domains.incidents.choices import (
     UnitKind,
     UnitStatus,
 )
+from zhian.gateways.jt808.directory import terminal_number
 
 DIVISION_PATTERN = r"^\d{6,12}$"
 CAPABILITY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -173,11 +174,20 @@ class UnitCreate(BaseModel):
     home_station: Short | None = None
     lon: Lon | None = None
     lat: Lat | None = None
+    terminal_phone: str | None = Field(
+        default=None,
+        description="The JT/T 808 terminal in the unit's car (digits); its fixes move the unit",
+    )
 
     @field_validator("capabilities", mode="before")
     @classmethod
     def _caps(cls, value: Any) -> list[str]:
         return normalize_capabilities(value)
+
+    @field_validator("terminal_phone", mode="before")
+    @classmethod
+    def _terminal(cls, value: Any) -> str | None:
+        return None if value is None or value == "" else terminal_number(value)
 
 
 class UnitPosition(BaseModel):
@@ -208,6 +218,7 @@ class UnitOut(BaseModel):
     lon: float | None
     lat: float | None
     position_at: datetime | None
+    terminal_phone: str | None = None
     status: UnitStatus
     status_at: datetime
     incident_id: int | None

@@ -44,6 +44,12 @@ def create_unit(session: Session, *, actor: Actor, data: UnitCreate) -> Unit:
     conflict = Conflict(f"呼号已登记：{data.callsign}", field="callsign")
     if session.scalar(select(Unit.id).where(Unit.callsign == data.callsign)) is not None:
         raise conflict
+    if data.terminal_phone is not None:
+        fitted = session.scalar(
+            select(Unit.callsign).where(Unit.terminal_phone == data.terminal_phone)
+        )
+        if fitted is not None:
+            raise Conflict(f"该终端已装在 {fitted}", field="terminal_phone")
     now = utcnow()
     unit = Unit(
         callsign=data.callsign,
@@ -55,6 +61,7 @@ def create_unit(session: Session, *, actor: Actor, data: UnitCreate) -> Unit:
         lon=data.lon,
         lat=data.lat,
         position_at=now if data.lon is not None else None,
+        terminal_phone=data.terminal_phone,
         status=UnitStatus.OFF_DUTY.value,
         status_at=now,
     )
@@ -110,7 +117,7 @@ def get_unit(session: Session, *, actor: Actor, unit_id: int, for_update: bool =
 
 
 def move_unit(session: Session, *, actor: Actor, unit_id: int, lon: float, lat: float) -> Unit:
-    """Set a unit's current position (from the API now, the JT/T 808 gateway later)."""
+    """Set a unit's current position by hand (a unit with a terminal moves by its fixes too)."""
     require(actor, "units.manage")
     unit = get_unit(session, actor=actor, unit_id=unit_id)
     unit.lon, unit.lat, unit.position_at = lon, lat, utcnow()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from zhian.core.alerts import AlertStatus as AlertStatus  # shared by every domain
+
 # Plate colours as JT/T 808 carries them (codes of JT/T 697.7); 0 (unplated) is not
 # provisioned: every monitored vehicle has a plate.
 PLATE_COLORS: dict[int, tuple[str, str]] = {
@@ -76,13 +78,6 @@ ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
     AlertKind.NIGHT_DRIVING: ("夜间禁行时段行驶", "driving in night hours"),
     AlertKind.SIGNAL_LOSS: ("信号中断", "signal lost"),
 }
-
-
-class AlertStatus(StrEnum):
-    """Whether someone still has to handle the alert."""
-
-    OPEN = "open"
-    RESOLVED = "resolved"
 
 
 ALERT_STATUS_LABELS: dict[str, tuple[str, str, str]] = {

@@ -12,39 +12,17 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from functools import lru_cache
 from typing import Any
 
 import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString, Point, Polygon, mapping, shape
 
 from zhian.core.errors import InvalidInput
+from zhian.core.geo import geometry_to_local as to_local
+from zhian.core.geo import geometry_to_wgs84 as to_wgs84
 
-# Transverse Mercator on the WGS-84 ellipsoid centred on Weinan (about 109.5 E, 34.5 N).
-LOCAL_TM = "+proj=tmerc +lat_0=34.5 +lon_0=109.5 +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m"
 MAX_VERTICES = 20_000
 MAX_WIDTH_M = 5_000.0
-
-
-@lru_cache(maxsize=1)
-def _to_local() -> Transformer:
-    return Transformer.from_crs("EPSG:4326", LOCAL_TM, always_xy=True)
-
-
-@lru_cache(maxsize=1)
-def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(LOCAL_TM, "EPSG:4326", always_xy=True)
-
-
-def to_local(geom: Any) -> Any:
-    """A WGS-84 geometry in the local metric projection."""
-    return shapely.transform(geom, _to_local().transform, interleaved=False)
-
-
-def to_wgs84(geom: Any) -> Any:
-    """A local-projection geometry back in WGS-84."""
-    return shapely.transform(geom, _to_wgs84().transform, interleaved=False)
 
 
 def _check_lonlat(coords: list[tuple[float, float]], field: str) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from zhian.domains.transport.choices import HAZARD_CLASSES, PLATE_COLORS, BodyType
-from zhian.gateways.jt808.directory import terminal_key
+from zhian.gateways.jt808.directory import terminal_number
 
 # A mainland plate: province character, issuing-office letter, then 5 (or 6, new-energy)
 # letters and digits; the last may be 挂 (trailer), 学 (learner) or 警 (police).
@@ -99,12 +99,7 @@ class VehicleCreate(BaseModel):
     @field_validator("terminal_phone", mode="before")
     @classmethod
     def _phone(cls, value: Any) -> Any:
-        if not isinstance(value, str) or not re.fullmatch(r"\d{1,20}", value.strip()):
-            raise ValueError("1 to 20 digits expected")
-        key = terminal_key(value.strip())
-        if key == "0":
-            raise ValueError("a terminal number cannot be all zeros")
-        return key
+        return terminal_number(value)
 
     @field_validator("hazard_classes", mode="before")
     @classmethod

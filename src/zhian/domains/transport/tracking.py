@@ -15,13 +15,14 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from zhian.core import alerts
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
-from zhian.core.errors import Conflict, InvalidInput, NotFound
+from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor
-from zhian.core.time import as_utc, utcnow
+from zhian.core.time import as_utc
 from zhian.domains.transport import corridor_tracking, episodes, motion_tracking, permits
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
@@ -210,23 +211,12 @@ def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -
         audit.deny(
             actor, record_type="transport_alert", record_id=str(alert_id), division=alert.division
         )
-    note = note.strip()
-    if not note:
-        raise InvalidInput("须填写处置说明", field="note")
-    if alert.status != AlertStatus.OPEN:
-        raise Conflict("该告警已处理", field="status")
-    alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = utcnow()
-    alert.resolved_by = actor.username
-    alert.note = note
-    session.flush()
-    audit.record(
+    alerts.resolve_with_note(
         session,
         actor=actor,
-        action="resolve",
+        alert=alert,
+        note=note,
         record_type="transport_alert",
-        record_id=str(alert.id),
-        division=alert.division,
         detail={"kind": alert.kind, "vehicle_id": alert.vehicle_id},
     )
     return alert

@@ -9,6 +9,7 @@ tests and the demo. Phones here are canonical (leading zeros dropped, see
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,19 @@ from zhian.gateways.jt808.messages import (
 def terminal_key(phone: str) -> str:
     """The canonical terminal number: the BCD digits without the header's zero padding."""
     return phone.lstrip("0") or "0"
+
+
+def terminal_number(value: object) -> str:
+    """A terminal number as typed by whoever provisions it, as its canonical key.
+
+    Raises ValueError with the reason (input validators turn it into a field error).
+    """
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,20}", value.strip()):
+        raise ValueError("1 to 20 digits expected")
+    key = terminal_key(value.strip())
+    if key == "0":
+        raise ValueError("a terminal number cannot be all zeros")
+    return key
 
 
 @dataclass(frozen=True, slots=True)

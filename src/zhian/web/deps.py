@@ -1,6 +1,7 @@
 """Request dependencies: the request's database session, who is acting, and CSRF.
 
-The transaction itself is owned by ``TransactionMiddleware``; routes and services never commit.
+The transaction itself is owned by ``TransactionMiddleware``; routes and services never commit,
+except through :func:`commit_now` before a request waits on something outside the database.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ def db(request: Request) -> Session:
     """The request's session (opened and committed by the transaction middleware)."""
     session: Session = request.state.db
     return session
+
+
+async def commit_now(session: Session) -> None:
+    """Commit the request's work so far, before the request waits on something outside the
+    database (a terminal's answer): on SQLite a transaction holds the one write lock from its
+    BEGIN, so waiting inside it would stall every other writer. What the request does after
+    runs in a new transaction, which the middleware commits or rolls back as usual."""
+    await run_in_threadpool(session.commit)
 
 
 def client_addr(request: Request) -> str | None:

@@ -1,14 +1,22 @@
-"""Resolving an alert the terminal raised confirms it to the terminal (JT/T 808 0x8203).
+"""Acknowledging an alert the terminal raised confirms it to the terminal (JT/T 808 0x8203).
 
 An emergency button latches alarm bit 0 in the terminal until the platform confirms it by
-hand; so when an operator resolves an emergency alert, the terminal is told. The domain
-never imports the gateway: the app hands in a :class:`TerminalDownlink` (the in-process
-gateway) or nothing (no gateway in this process). The resolve itself never depends on the
-terminal: it stands whether the confirmation was delivered or not, and the answer says which.
+hand ("manual alarm confirmation": the platform has seen the alarm). So when an operator
+acknowledges an emergency alert, the terminal is told; a resolve tells it too, unless a
+confirmation already got through. The domain never imports the gateway: the app hands in a
+:class:`TerminalDownlink` (the in-process gateway) or nothing (no gateway in this process).
+The acknowledge or resolve never depends on the terminal: it stands whether the
+confirmation was delivered or not, and the answer says which.
+
+The change is committed before the 0x8203 goes out (``commit``, handed in by whoever owns
+the unit of work): waiting up to :data:`ANSWER_TIMEOUT_S` for a silent terminal inside the
+transaction would hold its locks (on SQLite the one write lock, taken at BEGIN) and stall
+position ingest. The outcome is then recorded in a short transaction of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +36,9 @@ NOT_CONNECTED = "not_connected"
 # How long the operator's request waits for the terminal's answer.
 ANSWER_TIMEOUT_S = 5.0
 
+# Commits the unit of work so far; what follows runs in a new transaction.
+Commit = Callable[[], Awaitable[None]]
+
 
 class TerminalDownlink(Protocol):
     """Commands to terminals connected to this process (the JT/T 808 gateway)."""
@@ -39,8 +50,8 @@ class TerminalDownlink(Protocol):
 
 
 @dataclass(frozen=True)
-class Resolved:
-    """A resolved alert and what became of its confirmation to the terminal."""
+class Handled:
+    """An acknowledged or resolved alert and what became of its confirmation to the terminal."""
 
     alert: Alert
     # ``None`` when the alert kind is not one a terminal holds (nothing to confirm).
@@ -52,6 +63,21 @@ class Resolved:
         return None if self.confirmation is None else self.confirmation == CONFIRMED
 
 
+async def acknowledge_and_confirm(
+    session: Session,
+    *,
+    actor: Actor,
+    alert_id: int,
+    downlink: TerminalDownlink | None,
+    commit: Commit,
+) -> Handled:
+    """Acknowledge the alert, then confirm the terminal's alarm through ``downlink``."""
+    alert = await run_in_threadpool(
+        tracking.acknowledge_alert, session, actor=actor, alert_id=alert_id
+    )
+    return await _confirm(session, actor, alert, downlink, commit)
+
+
 async def resolve_and_confirm(
     session: Session,
     *,
@@ -59,18 +85,32 @@ async def resolve_and_confirm(
     alert_id: int,
     note: str,
     downlink: TerminalDownlink | None,
-) -> Resolved:
-    """Resolve the alert, then confirm the terminal's alarm through ``downlink`` if it has one.
+    commit: Commit,
+) -> Handled:
+    """Resolve the alert, then confirm the terminal's alarm unless that got through already.
 
-    The confirmation goes out after the resolve has passed every check and been flushed, so
-    a refused resolve never reaches the terminal; it is audited in the same transaction.
+    The confirmation goes out after the resolve has passed every check and been committed,
+    so a refused resolve never reaches the terminal.
     """
     alert = await run_in_threadpool(
         tracking.resolve_alert, session, actor=actor, alert_id=alert_id, note=note
     )
+    return await _confirm(session, actor, alert, downlink, commit)
+
+
+async def _confirm(
+    session: Session,
+    actor: Actor,
+    alert: Alert,
+    downlink: TerminalDownlink | None,
+    commit: Commit,
+) -> Handled:
     bits = TERMINAL_ALARM_BITS.get(alert.kind)
     if bits is None:
-        return Resolved(alert, None)
+        return Handled(alert, None)
+    if alert.terminal_confirmation == CONFIRMED:
+        return Handled(alert, CONFIRMED)  # the terminal has cleared it: nothing to send again
+    await commit()
     outcome = NOT_CONNECTED
     if downlink is not None:
         outcome = str(
@@ -79,10 +119,12 @@ async def resolve_and_confirm(
             )
         )
     await run_in_threadpool(_record, session, actor, alert, bits, outcome)
-    return Resolved(alert, outcome)
+    return Handled(alert, outcome)
 
 
 def _record(session: Session, actor: Actor, alert: Alert, bits: int, outcome: str) -> None:
+    alert.terminal_confirmation = outcome
+    session.flush()
     audit.record(
         session,
         actor=actor,

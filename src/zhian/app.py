@@ -45,6 +45,7 @@ from zhian.domains.places.imports import pages as imports_pages
 from zhian.domains.places.registry import api as registry_api
 from zhian.domains.places.registry import pages as registry_pages
 from zhian.domains.places.registry import plates_api, quality_api
+from zhian.domains.transport import alert_pages as transport_alert_pages
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
@@ -167,6 +168,7 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        transport_alert_pages.router,
         incident_analysis_pages.router,
         hazmat_pages.router,
         firearms_pages.router,

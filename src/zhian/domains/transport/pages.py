@@ -5,6 +5,7 @@ playback of one vehicle (a time range) or one permit (its trip)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -18,8 +19,8 @@ from starlette.responses import Response
 from zhian.core.errors import DomainError, InvalidInput
 from zhian.core.identity.roles import allowed
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
-from zhian.domains.transport import live, permits, playback, service
-from zhian.domains.transport.choices import ALERT_KIND_LABELS
+from zhian.domains.transport import live, permits, playback, service, tracking
+from zhian.domains.transport.choices import ALERT_KIND_LABELS, TERMINAL_CONFIRMATION_LABELS
 from zhian.domains.transport.permit_schemas import ExpresswayCreate
 from zhian.web.deps import Identity, db, page_identity
 from zhian.web.i18n import pick_locale
@@ -40,7 +41,16 @@ EXPRESSWAY_FIELD_ERRORS = {
 }
 
 
-def _transport_page(
+@dataclass(frozen=True)
+class AlertForm:
+    """An alert handling form that was refused: which alert, why, and the note as typed."""
+
+    alert_id: int
+    error: DomainError
+    note: str = ""
+
+
+def render_transport_page(
     request: Request,
     ident: Identity,
     session: Session,
@@ -48,10 +58,23 @@ def _transport_page(
     page: int = 1,
     values: dict[str, str] | None = None,
     error: DomainError | None = None,
+    alert_form: AlertForm | None = None,
+    handled_id: int | None = None,
 ) -> Response:
+    """The transport page, with a refused form's error and values, or what was just handled."""
     from zhian.domains.places import service as places
 
     rows = live.live_fleet(session, actor=ident.actor)
+    open_alerts = sorted(
+        ((row.vehicle, a) for row in rows for a in row.alerts),
+        key=lambda pair: (pair[1].opened_at, pair[1].id),
+        reverse=True,
+    )
+    handled = (
+        tracking.find_alert(session, actor=ident.actor, alert_id=handled_id)
+        if handled_id is not None
+        else None
+    )
     roads = permits.list_expressways(
         session, actor=ident.actor, page=page, per_page=EXPRESSWAYS_PER_PAGE
     )
@@ -73,11 +96,17 @@ def _transport_page(
         }
         for road in roads.items
     ]
+    failed = error or (alert_form.error if alert_form else None)
     return render(
         request,
         "transport/index.html",
-        status_code=error.status_code if error else 200,
+        status_code=failed.status_code if failed else 200,
         rows=rows,
+        open_alerts=open_alerts,
+        may_handle=allowed(ident.actor.role, "transport.alerts.handle"),
+        alert_form=alert_form,
+        handled=handled,
+        confirmation_labels=TERMINAL_CONFIRMATION_LABELS,
         alert_labels=ALERT_KIND_LABELS,
         division_names=names,
         roads=roads,
@@ -97,10 +126,11 @@ def transport_page(
     ident: Annotated[Identity, Depends(page_identity)],
     session: Annotated[Session, Depends(db)],
     page: Annotated[int, Query(ge=1)] = 1,
+    handled: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """The signed-in user's vehicles on the map and in a table, with their open alerts, and
-    the expressway stretches of the jurisdiction with their bands."""
-    return _transport_page(request, ident, session, page=page)
+    """The signed-in user's vehicles on the map and in a table, their open alerts (to
+    acknowledge and resolve), and the expressway stretches of the jurisdiction."""
+    return render_transport_page(request, ident, session, page=page, handled_id=handled)
 
 
 @router.post("/transport/expressways")
@@ -143,7 +173,7 @@ def expressway_submit(
     except DomainError as exc:
         if exc.status_code in (401, 403):
             raise
-        return _transport_page(request, ident, session, values=values, error=exc)
+        return render_transport_page(request, ident, session, values=values, error=exc)
     return RedirectResponse("/transport#expressways", status_code=303)
 
 

@@ -201,6 +201,17 @@ def list_alerts(
     return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
 
 
+def find_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert | None:
+    """One alert of the actor's jurisdiction with its vehicle, or None (not audited: the
+    console's note on what was just handled)."""
+    require(actor, "transport.read")
+    return session.scalar(
+        select(Alert)
+        .where(Alert.id == alert_id, scoping.scope_clause(actor, Alert.division))
+        .options(selectinload(Alert.vehicle))
+    )
+
+
 def _handled_alert(session: Session, actor: Actor, alert_id: int) -> Alert:
     """The alert the actor is about to handle: permission, existence, jurisdiction."""
     require(actor, "transport.alerts.handle")

@@ -156,6 +156,17 @@ class SimTerminal:
                 return None
         return self._frames.pop(0)
 
+    async def listen(self, seconds: float) -> bool:
+        """Read for up to ``seconds``, answering the platform's commands as they come (a real
+        terminal reads all the time, not only when it awaits a reply); ``False`` at EOF."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        with contextlib.suppress(TimeoutError):
+            while loop.time() < deadline:
+                if not await self._read(deadline):
+                    return False
+        return True
+
     async def _read(self, deadline: float) -> bool:
         """Read one chunk: answer the platform's commands, queue its replies; ``False`` at EOF."""
         if self._reader is None:

@@ -32,7 +32,10 @@ from zhian.gateways.jt808.codec import (
     unescape,
 )
 from zhian.gateways.jt808.messages import (
+    CONFIRM_EMERGENCY,
+    CONFIRMABLE_ALARMS,
     CST,
+    AlarmConfirmation,
     Authenticate,
     GeneralResponse,
     Location,
@@ -44,7 +47,7 @@ from zhian.gateways.jt808.messages import (
 )
 from zhian.gateways.jt808.tool import decode_line
 
-IDS = (0x0001, 0x0002, 0x0003, 0x0100, 0x0102, 0x0200, 0x0704, 0x8001, 0x8100, 0x0900)
+IDS = (0x0001, 0x0002, 0x0003, 0x0100, 0x0102, 0x0200, 0x0704, 0x8001, 0x8100, 0x8203, 0x0900)
 LIMIT_S = 1.0
 
 
@@ -73,6 +76,8 @@ def seeds() -> list[tuple[int, bytes, int]]:
             (0x0001, GeneralResponse(1, 0x8103, 0)),
             (0x8001, GeneralResponse(1, 0x0200, 0)),
             (0x8100, RegisterResponse(1, 0, "abc")),
+            (0x8203, AlarmConfirmation(0, CONFIRM_EMERGENCY)),
+            (0x8203, AlarmConfirmation(0x7E7D, CONFIRMABLE_ALARMS)),
         ):
             out.append((msg_id, encode_body(message, version), version))
         out.append((0x0002, b"", version))

@@ -45,11 +45,13 @@ from zhian.domains.places.imports import pages as imports_pages
 from zhian.domains.places.registry import api as registry_api
 from zhian.domains.places.registry import pages as registry_pages
 from zhian.domains.places.registry import plates_api, quality_api
+from zhian.domains.transport import alert_pages as transport_alert_pages
 from zhian.domains.transport import api as transport_api
 from zhian.domains.transport import consumers as transport_consumers
 from zhian.domains.transport import pages as transport_pages
 from zhian.domains.transport import retention
 from zhian.domains.transport import signal as transport_signal
+from zhian.domains.transport.alarm_confirm import TerminalDownlink
 from zhian.domains.transport.directory import DbDirectory
 from zhian.gateways.jt808.server import Jt808Server
 from zhian.web import errors, pages
@@ -117,6 +119,9 @@ def create_app(
             if jt808_port is not None:
                 gateway = await start_jt808(the_bus, factory, host=jt808_host, port=jt808_port)
             app.state.jt808 = gateway
+            # The transport domain confirms terminal alarms through it (0x8203).
+            downlink: TerminalDownlink | None = gateway
+            app.state.terminal_downlink = downlink
             periodic.start()
             yield
         finally:
@@ -124,6 +129,7 @@ def create_app(
             if gateway is not None:
                 await gateway.close()
             app.state.jt808 = None
+            app.state.terminal_downlink = None
             await the_bus.close()  # stops the consumers
 
     app = FastAPI(
@@ -138,6 +144,7 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.bus = the_bus
     app.state.jt808 = None
+    app.state.terminal_downlink = None
     app.state.periodic = periodic
 
     app.add_middleware(TransactionMiddleware, factory=session_factory)
@@ -162,6 +169,7 @@ def create_app(
         identity_pages.router,
         audit_pages.router,
         transport_pages.router,
+        transport_alert_pages.router,
         incident_analysis_pages.router,
         hazmat_pages.router,
         firearms_pages.router,

@@ -3,6 +3,8 @@
 A domain's alert table keeps its own columns (what raised it, where); the handling columns
 (``status``, ``resolved_at``, ``resolved_by``, ``note``) and the rule for closing one are
 shared, so a transport alert and a hazmat alert are resolved, refused and audited alike.
+A domain whose alerts are also acknowledged (seen, being handled) before they are resolved
+adds ``acknowledged_at`` and ``acknowledged_by``; ``status`` stays open until the resolve.
 """
 
 from __future__ import annotations
@@ -35,6 +37,43 @@ class Handled(Protocol):
     resolved_at: datetime | None
     resolved_by: str | None
     note: str | None
+
+
+class Acknowledgeable(Handled, Protocol):
+    """An alert row that also records who took it up, and when."""
+
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+def acknowledge(
+    session: Session,
+    *,
+    actor: Actor,
+    alert: Acknowledgeable,
+    record_type: str,
+    detail: dict[str, Any],
+) -> None:
+    """Mark an open alert as seen and being handled by the actor, and audit it.
+
+    The caller has checked the actor's permission and that the alert is visible to them.
+    """
+    if alert.status != AlertStatus.OPEN:
+        raise Conflict("该告警已处理", field="status")
+    if alert.acknowledged_at is not None:
+        raise Conflict(f"该告警已由 {alert.acknowledged_by} 确认", field="acknowledged_at")
+    alert.acknowledged_at = utcnow()
+    alert.acknowledged_by = actor.username
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="acknowledge",
+        record_type=record_type,
+        record_id=str(alert.id),
+        division=alert.division,
+        detail=detail,
+    )
 
 
 def resolve_with_note(

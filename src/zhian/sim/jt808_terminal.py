@@ -5,6 +5,10 @@ a route of ``(lon, lat, speed_kmh, time)`` points as 0x0200 locations, with hear
 between if asked. Heading comes from the bearing between successive points. Every wait is
 bounded by ``timeout``.
 
+Like a real terminal it latches the emergency alarm (bit 0) once the button is pressed
+(:meth:`SimTerminal.press_emergency`) and keeps reporting it until the platform confirms it
+with 0x8203, which it answers with a 0x0001 general response while reading any reply.
+
     terminal = SimTerminal("13800138000", plate="陕E12345")
     await terminal.connect("127.0.0.1", port)
     results = await terminal.run(points)
@@ -17,10 +21,19 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from zhian.gateways.jt808.codec import CodecError, Frame, FrameSplitter, decode_frame, encode_frame
+from zhian.gateways.jt808.codec import (
+    CodecError,
+    Frame,
+    FrameSplitter,
+    Header,
+    decode_frame,
+    encode_frame,
+)
 from zhian.gateways.jt808.messages import (
+    ALARM_CONFIRMATION,
     AUTHENTICATE,
     BATCH_BLIND_AREA,
     BATCH_NORMAL,
@@ -32,11 +45,16 @@ from zhian.gateways.jt808.messages import (
     REG_OK,
     REGISTER,
     REGISTER_RESPONSE,
+    RESULT_OK,
+    TERMINAL_RESPONSE,
+    AlarmConfirmation,
     Authenticate,
     ExtraValue,
+    GeneralResponse,
     Location,
     LocationBatch,
     Register,
+    decode_alarm_confirmation,
     decode_general_response,
     decode_register_response,
     encode_body,
@@ -45,6 +63,7 @@ from zhian.gateways.jt808.messages import (
 Point = tuple[float, float, float, datetime]
 # Status bits a moving, fixed terminal reports: ACC on, positioned, GPS and BeiDou in use.
 DEFAULT_STATUS = 0b1 | 0b10 | 1 << 18 | 1 << 19
+EMERGENCY = 1 << 0
 
 
 def bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> int:
@@ -82,6 +101,7 @@ class SimTerminal:
         auth_code: str | None = None,
         timeout: float = 5.0,
         terminal_id: str = "SIM0001",
+        command_result: int | None = RESULT_OK,
     ) -> None:
         self.phone, self.plate, self.version = phone, plate, version
         self.plate_color = plate_color  # JT/T 697.7: 2 yellow (goods vehicles), 4 white (police)
@@ -93,6 +113,12 @@ class SimTerminal:
         self._writer: asyncio.StreamWriter | None = None
         self._splitter = FrameSplitter()
         self._frames: list[Frame] = []
+        # The latched alarm bits: reported with every fix until the platform confirms them.
+        self.alarm = 0
+        # What this terminal answers to 0x8203 (``None``: it stays silent, as a broken one).
+        self.command_result = command_result
+        self.confirmations: list[AlarmConfirmation] = []
+        self.last_command: Header | None = None
 
     async def connect(self, host: str, port: int) -> None:
         """Open the TCP connection."""
@@ -123,20 +149,73 @@ class SimTerminal:
 
     async def next_frame(self, timeout: float | None = None) -> Frame | None:
         """The next frame from the platform, or ``None`` once the connection is closed."""
-        if self._reader is None:
-            raise RuntimeError("not connected")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
         while not self._frames:
-            chunk = await asyncio.wait_for(self._reader.read(4096), deadline - loop.time())
-            if not chunk:
+            if not await self._read(deadline):
                 return None
-            for raw in self._splitter.feed(chunk):
-                try:
-                    self._frames.append(decode_frame(raw))
-                except CodecError:
-                    continue
         return self._frames.pop(0)
+
+    async def listen(self, seconds: float) -> bool:
+        """Read for up to ``seconds``, answering the platform's commands as they come (a real
+        terminal reads all the time, not only when it awaits a reply); ``False`` at EOF."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        with contextlib.suppress(TimeoutError):
+            while loop.time() < deadline:
+                if not await self._read(deadline):
+                    return False
+        return True
+
+    async def _read(self, deadline: float) -> bool:
+        """Read one chunk: answer the platform's commands, queue its replies; ``False`` at EOF."""
+        if self._reader is None:
+            raise RuntimeError("not connected")
+        remaining = deadline - asyncio.get_running_loop().time()
+        chunk = await asyncio.wait_for(self._reader.read(4096), remaining)
+        if not chunk:
+            return False
+        for raw in self._splitter.feed(chunk):
+            try:
+                frame = decode_frame(raw)
+            except CodecError:
+                continue
+            if frame.header.msg_id == ALARM_CONFIRMATION:
+                await self._on_confirmation(frame)
+            else:
+                self._frames.append(frame)
+        return True
+
+    def _latched(self, fixes: list[Location]) -> list[Location]:
+        return [replace(loc, alarm=loc.alarm | self.alarm) for loc in fixes]
+
+    def press_emergency(self) -> None:
+        """The driver presses the emergency button: bit 0 until the platform confirms it."""
+        self.alarm |= EMERGENCY
+
+    async def _on_confirmation(self, frame: Frame) -> None:
+        try:
+            confirm = decode_alarm_confirmation(frame.body)
+        except CodecError:
+            return
+        self.confirmations.append(confirm)
+        self.last_command = frame.header
+        if self.command_result is None:
+            return
+        if self.command_result == RESULT_OK:
+            self.alarm &= ~confirm.alarm_types
+        answer = GeneralResponse(frame.header.serial, ALARM_CONFIRMATION, self.command_result)
+        await self.send(TERMINAL_RESPONSE, encode_body(answer))
+
+    async def wait_confirmation(self, timeout: float | None = None) -> AlarmConfirmation:
+        """Read (answering commands) until the platform's next 0x8203 has arrived."""
+        seen = len(self.confirmations)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.timeout if timeout is None else timeout)
+        while len(self.confirmations) == seen:
+            if not await self._read(deadline):
+                raise ConnectionError("platform closed the connection")
+        return self.confirmations[seen]
 
     async def reply_to(self, serial: int, msg_id: int) -> Frame:
         """Wait for the platform's answer (``msg_id``) to our message ``serial``."""
@@ -192,14 +271,16 @@ class SimTerminal:
         status: int = DEFAULT_STATUS,
         extras: dict[int, ExtraValue] | None = None,
     ) -> int:
-        """Send one 0x0200 location; return the 0x8001 result."""
-        loc = Location(alarm, status, lat, lon, 0, speed_kmh, heading, when, extras or {})
+        """Send one 0x0200 location (with the latched alarm bits); return the 0x8001 result."""
+        loc = Location(
+            alarm | self.alarm, status, lat, lon, 0, speed_kmh, heading, when, extras or {}
+        )
         return await self.request(LOCATION, encode_body(loc))
 
     async def send_batch(self, points: Sequence[Point], *, blind_area: bool = False) -> int:
         """Send points as one 0x0704 batch; return the 0x8001 result."""
         kind = BATCH_BLIND_AREA if blind_area else BATCH_NORMAL
-        body = encode_body(LocationBatch(kind, tuple(locations(points))))
+        body = encode_body(LocationBatch(kind, tuple(self._latched(locations(points)))))
         return await self.request(LOCATION_BATCH, body)
 
     async def heartbeat(self) -> int:
@@ -225,6 +306,8 @@ class SimTerminal:
         for i, loc in enumerate(locations(points)):
             if heartbeat_every and i and i % heartbeat_every == 0:
                 await self.heartbeat()
+            # Latched bits as they are at sending time: a confirmation may come in between.
+            (loc,) = self._latched([loc])
             results.append(await self.request(LOCATION, encode_body(loc)))
             if interval:
                 await asyncio.sleep(interval)

@@ -6,7 +6,8 @@ seats are ordinary roads, limited to 60 km/h for dangerous goods). A few trucks 
 the console has something to show:
 
 - index 1 speeds: a stretch above 80 km/h early on every lap;
-- index 2 presses the emergency button (alarm bit 0) once, early on its first lap;
+- index 2 presses the emergency button once, early on its first lap: its terminal latches
+  alarm bit 0 and reports it until an operator acknowledges the alert (JT/T 808 0x8203);
 - index 3 stands still for 45 minutes halfway out on every lap (where it should not: far
   from where its trip starts and ends);
 - index 4 goes silent early on its first lap (its permit still active), never to report again;
@@ -77,7 +78,9 @@ MIN_SPEED, MAX_SPEED = 40.0, 58.0
 OVERSPEED_KMH = 92.0
 STOP_S = 45 * 60.0  # how long the stopping truck stands still
 STOP_REPORT_S = 30.0  # how often it reports while standing
-EMERGENCY_FIXES = 3  # consecutive fixes with the button pressed
+# While an alarm is latched the terminal reads between reports in slices this long, so the
+# platform's confirmation is answered at once and a stop request is seen soon.
+LISTEN_SLICE_S = 0.5
 # Where on a lap (fix number) each misbehaviour starts: early, so a demo shows them soon.
 SPEEDING_AT, SPEEDING_FIXES = 20, 40
 EMERGENCY_AT = 30
@@ -120,6 +123,8 @@ class Fix:
     speed_kmh: float
     alarm: int
     wait_s: float
+    # The driver presses the emergency button with this fix (the terminal latches bit 0).
+    press: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,9 +175,7 @@ class SimVehicle:
                 and SPEEDING_AT <= i < SPEEDING_AT + SPEEDING_FIXES
             ):
                 speed = OVERSPEED_KMH + (i % 4)
-            alarm = 0
-            if self.behaviour is Behaviour.EMERGENCY and number == 0:
-                alarm = 1 if EMERGENCY_AT <= i < EMERGENCY_AT + EMERGENCY_FIXES else 0
+            press = self.behaviour is Behaviour.EMERGENCY and number == 0 and i == EMERGENCY_AT
             if self.behaviour is Behaviour.SILENT and number == 0 and i == SILENT_AT:
                 yield None
                 return
@@ -181,7 +184,7 @@ class SimVehicle:
                     yield Fix(lon, lat, 0.0, 0, STOP_REPORT_S)
             if self.behaviour is Behaviour.OFF_CORRIDOR:
                 lon, lat = self._detour(i, lon, lat)
-            yield Fix(lon, lat, speed, alarm, SPACING_M / 1000.0 / speed * 3600.0)
+            yield Fix(lon, lat, speed, 0, SPACING_M / 1000.0 / speed * 3600.0, press=press)
 
 
 def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -331,6 +334,25 @@ class _Clock:
         return now
 
 
+async def _between_reports(
+    terminal: SimTerminal, stop_event: asyncio.Event, seconds: float
+) -> bool:
+    """Wait until the next report; True if asked to stop. While an alarm is latched the
+    terminal reads meanwhile, so an operator's confirmation is answered (and the bit cleared)
+    within the platform's wait, not at the next report."""
+    if not terminal.alarm:
+        return await _pause(stop_event, seconds)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + max(seconds, 0.0)
+    while not stop_event.is_set():
+        left = end - loop.time()
+        if left <= 0:
+            return False
+        if not await terminal.listen(min(left, LISTEN_SLICE_S)):
+            raise ConnectionError("platform closed the connection")
+    return True
+
+
 class Driven(Protocol):
     """Anything the driver can run as a terminal: a truck, or a demo patrol car."""
 
@@ -353,10 +375,12 @@ async def _drive(
     clock = _Clock()
     auth_code: str | None = None
     lap, position = 0, 0
+    latched = 0  # the terminal's latched alarm bits outlive a connection
     while not stop_event.is_set():
         terminal = SimTerminal(
             sim.phone, plate=sim.plate, plate_color=sim.plate_color, auth_code=auth_code
         )
+        terminal.alarm = latched
         try:
             await terminal.connect(host, port)
             if terminal.auth_code is None and await terminal.register() != 0:
@@ -378,6 +402,8 @@ async def _drive(
                     heading = 0
                     if nxt is not None and (nxt.lon, nxt.lat) != (fix.lon, fix.lat):
                         heading = bearing(fix.lon, fix.lat, nxt.lon, nxt.lat)
+                    if fix.press:
+                        terminal.press_emergency()
                     await terminal.locate(
                         fix.lon,
                         fix.lat,
@@ -387,7 +413,10 @@ async def _drive(
                         alarm=fix.alarm,
                     )
                     position += 1
-                    if await _pause(stop_event, fix.wait_s / speedup):
+                    latched = terminal.alarm
+                    stopped = await _between_reports(terminal, stop_event, fix.wait_s / speedup)
+                    latched = terminal.alarm
+                    if stopped:
                         break
                 else:
                     lap, position = lap + 1, 0

@@ -1,6 +1,7 @@
 """Request dependencies: the request's database session, who is acting, and CSRF.
 
-The transaction itself is owned by ``TransactionMiddleware``; routes and services never commit.
+The transaction itself is owned by ``TransactionMiddleware``; routes and services never commit,
+except through :func:`commit_now` before a request waits on something outside the database.
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ def read_only(request: Request) -> None:
     audited (in a transaction of its own, ``web.errors``), and so is a caller's due sign-in
     bookkeeping (``_lookup``); any other write fails at once."""
     begin_read_only(db(request))
+
+
+async def commit_now(session: Session) -> None:
+    """Commit the request's work so far, before the request waits on something outside the
+    database (a terminal's answer): on SQLite a transaction holds the one write lock from its
+    BEGIN, so waiting inside it would stall every other writer. What the request does after
+    runs in a new transaction, which the middleware commits or rolls back as usual."""
+    await run_in_threadpool(session.commit)
 
 
 def client_addr(request: Request) -> str | None:

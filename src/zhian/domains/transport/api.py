@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
-from zhian.domains.transport import live, permits, playback, service, tracking
+from zhian.domains.transport import alarm_confirm, live, permits, playback, service, tracking
 from zhian.domains.transport.choices import AlertKind, AlertStatus, PermitStatus
 from zhian.domains.transport.permit_schemas import (
     ExpresswayCreate,
@@ -23,9 +23,9 @@ from zhian.domains.transport.permit_schemas import (
     ZonePage,
 )
 from zhian.domains.transport.schemas import (
-    AlertOut,
     AlertPage,
     AlertResolve,
+    AlertResolved,
     CarrierCreate,
     CarrierOut,
     CarrierPage,
@@ -35,7 +35,7 @@ from zhian.domains.transport.schemas import (
     VehiclePage,
 )
 from zhian.domains.transport.track_schemas import TrackOut
-from zhian.web.deps import api_actor, db
+from zhian.web.deps import api_actor, commit_now, db
 
 router = APIRouter(prefix="/api/v1/transport", tags=["transport"])
 
@@ -175,11 +175,67 @@ def list_alerts(
     )
 
 
-@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
-def resolve_alert(actor: ActorDep, session: DbDep, alert_id: int, data: AlertResolve) -> Any:
-    """Resolve an open alert with a note on how it was handled."""
-    alert = tracking.resolve_alert(session, actor=actor, alert_id=alert_id, note=data.note)
-    return tracking.alert_out(alert)
+def terminal_downlink(request: Request) -> alarm_confirm.TerminalDownlink | None:
+    """The in-process JT/T 808 gateway, if this process runs one."""
+    downlink: alarm_confirm.TerminalDownlink | None = getattr(
+        request.app.state, "terminal_downlink", None
+    )
+    return downlink
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertResolved)
+async def acknowledge_alert(
+    actor: ActorDep,
+    session: DbDep,
+    alert_id: int,
+    downlink: Annotated[alarm_confirm.TerminalDownlink | None, Depends(terminal_downlink)],
+) -> Any:
+    """Acknowledge an open alert: the caller has seen it and is handling it (it stays open).
+
+    An emergency alert is confirmed to the vehicle's terminal (JT/T 808 0x8203), which then
+    stops reporting the button, when it is connected to this process's gateway;
+    ``terminal_confirmed`` says whether it acknowledged.
+    """
+    done = await alarm_confirm.acknowledge_and_confirm(
+        session,
+        actor=actor,
+        alert_id=alert_id,
+        downlink=downlink,
+        commit=lambda: commit_now(session),
+    )
+    return _handled_out(done)
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertResolved)
+async def resolve_alert(
+    actor: ActorDep,
+    session: DbDep,
+    alert_id: int,
+    data: AlertResolve,
+    downlink: Annotated[alarm_confirm.TerminalDownlink | None, Depends(terminal_downlink)],
+) -> Any:
+    """Resolve an open alert with a note on how it was handled.
+
+    An emergency alert whose confirmation has not reached the terminal yet is confirmed to
+    it (JT/T 808 0x8203) when it is connected to this process's gateway;
+    ``terminal_confirmed`` says whether it acknowledged.
+    """
+    done = await alarm_confirm.resolve_and_confirm(
+        session,
+        actor=actor,
+        alert_id=alert_id,
+        note=data.note,
+        downlink=downlink,
+        commit=lambda: commit_now(session),
+    )
+    return _handled_out(done)
+
+
+def _handled_out(done: alarm_confirm.Handled) -> AlertResolved:
+    return AlertResolved(
+        **tracking.alert_out(done.alert).model_dump(),
+        terminal_confirmed=done.terminal_confirmed,
+    )
 
 
 # --- permits and no-go zones ----------------------------------------------------------------

@@ -80,6 +80,15 @@ ALERT_KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# What became of the platform's confirmation (0x8203) to a terminal holding an alarm.
+TERMINAL_CONFIRMATION_LABELS: dict[str, tuple[str, str]] = {
+    "confirmed": ("终端已确认", "terminal confirmed"),
+    "not_connected": ("终端未在线", "terminal not connected"),
+    "no_answer": ("终端未应答", "terminal did not answer"),
+    "refused": ("终端拒绝确认", "terminal refused"),
+}
+
+
 ALERT_STATUS_LABELS: dict[str, tuple[str, str, str]] = {
     AlertStatus.OPEN: ("待处理", "open", "red"),
     AlertStatus.RESOLVED: ("已处理", "resolved", "green"),

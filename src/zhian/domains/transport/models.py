@@ -116,9 +116,15 @@ class Alert(Base):
     # Where the episode began (the map shows it there).
     lon: Mapped[float | None] = mapped_column()
     lat: Mapped[float | None] = mapped_column()
+    # Taken up by an operator (seen, being handled); still open until resolved.
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by: Mapped[str | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(Text)
+    # For an alarm the terminal latches (emergency): what became of the platform's last
+    # confirmation to it (0x8203), so that the resolve sends one only if none got through.
+    terminal_confirmation: Mapped[str | None] = mapped_column()
 
     vehicle: Mapped[Vehicle] = relationship(lazy="raise")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -171,6 +171,9 @@ class PositionReport(BaseModel):
         return value
 
 
+TerminalConfirmation = Literal["confirmed", "refused", "no_answer", "not_connected"]
+
+
 class AlertOut(BaseModel):
     """An alert: one episode of a rule on one vehicle, and its handling."""
 
@@ -189,9 +192,26 @@ class AlertOut(BaseModel):
     lat: float | None
     permit_id: int | None
     zone_id: int | None
+    acknowledged_at: datetime | None = Field(description="When an operator took it up")
+    acknowledged_by: str | None
     resolved_at: datetime | None
     resolved_by: str | None
     note: str | None
+    terminal_confirmation: TerminalConfirmation | None = Field(
+        description="For an alarm the terminal holds (emergency button): what became of the "
+        "platform's latest confirmation to it (JT/T 808 0x8203); null before any, and for "
+        "other kinds"
+    )
+
+
+class AlertResolved(AlertOut):
+    """An alert an operator acknowledged or resolved, and whether its terminal acknowledged
+    the confirmation (0x8203)."""
+
+    terminal_confirmed: bool | None = Field(
+        description="For an alarm the terminal holds (emergency button): whether the terminal "
+        "acknowledged the platform's confirmation; null when there is nothing to confirm"
+    )
 
 
 class AlertPage(BaseModel):

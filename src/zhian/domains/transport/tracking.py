@@ -162,9 +162,12 @@ def alert_out(alert: Alert) -> AlertOut:
         lat=alert.lat,
         permit_id=alert.permit_id,
         zone_id=alert.zone_id,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=alert.acknowledged_by,
         resolved_at=alert.resolved_at,
         resolved_by=alert.resolved_by,
         note=alert.note,
+        terminal_confirmation=alert.terminal_confirmation,
     )
 
 
@@ -198,8 +201,19 @@ def list_alerts(
     return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
 
 
-def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -> Alert:
-    """Close an open alert with a note saying how it was handled."""
+def find_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert | None:
+    """One alert of the actor's jurisdiction with its vehicle, or None (not audited: the
+    console's note on what was just handled)."""
+    require(actor, "transport.read")
+    return session.scalar(
+        select(Alert)
+        .where(Alert.id == alert_id, scoping.scope_clause(actor, Alert.division))
+        .options(selectinload(Alert.vehicle))
+    )
+
+
+def _handled_alert(session: Session, actor: Actor, alert_id: int) -> Alert:
+    """The alert the actor is about to handle: permission, existence, jurisdiction."""
     require(actor, "transport.alerts.handle")
     # A query, not session.get: an alert already in the session would skip the eager load.
     alert = session.scalar(
@@ -211,6 +225,25 @@ def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -
         audit.deny(
             actor, record_type="transport_alert", record_id=str(alert_id), division=alert.division
         )
+    return alert
+
+
+def acknowledge_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
+    """Take up an open alert: the actor has seen it and is handling it."""
+    alert = _handled_alert(session, actor, alert_id)
+    alerts.acknowledge(
+        session,
+        actor=actor,
+        alert=alert,
+        record_type="transport_alert",
+        detail={"kind": alert.kind, "vehicle_id": alert.vehicle_id},
+    )
+    return alert
+
+
+def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -> Alert:
+    """Close an open alert with a note saying how it was handled."""
+    alert = _handled_alert(session, actor, alert_id)
     alerts.resolve_with_note(
         session,
         actor=actor,

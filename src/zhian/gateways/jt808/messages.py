@@ -14,6 +14,7 @@ id          message                             dataclass
 0x0704      location batch (normal/blind area)  :class:`LocationBatch`
 0x8001      platform general response           :class:`GeneralResponse`
 0x8100      register response                   :class:`RegisterResponse`
+0x8203      manual alarm confirmation           :class:`AlarmConfirmation`
 ==========  ==================================  =====================================
 
 Any other id decodes to :class:`RawBody`. Locations live in :mod:`.location` and are
@@ -50,11 +51,31 @@ LOCATION = 0x0200
 LOCATION_BATCH = 0x0704
 PLATFORM_RESPONSE = 0x8001
 REGISTER_RESPONSE = 0x8100
+ALARM_CONFIRMATION = 0x8203
 
 # 0x8001 / 0x0001 results.
 RESULT_OK, RESULT_FAILURE, RESULT_MESSAGE_ERROR, RESULT_UNSUPPORTED, RESULT_ALARM_ACK = range(5)
 # 0x8100 results.
 REG_OK, REG_VEHICLE_TAKEN, REG_VEHICLE_UNKNOWN, REG_TERMINAL_TAKEN, REG_TERMINAL_UNKNOWN = range(5)
+# 0x8203: the alarm bits a platform may confirm by hand. They are the bits JT/T 808 table 24
+# clears "on receiving the answer" (收到应答后清零); the others persist while their condition
+# lasts, so confirming them would mean nothing to the terminal.
+CONFIRM_EMERGENCY = 1 << 0
+CONFIRM_DANGER_WARNING = 1 << 3
+CONFIRM_AREA_IN_OUT = 1 << 20
+CONFIRM_ROUTE_IN_OUT = 1 << 21
+CONFIRM_ROUTE_TIME = 1 << 22
+CONFIRM_ILLEGAL_IGNITION = 1 << 27
+CONFIRM_ILLEGAL_DISPLACEMENT = 1 << 28
+CONFIRMABLE_ALARMS = (
+    CONFIRM_EMERGENCY
+    | CONFIRM_DANGER_WARNING
+    | CONFIRM_AREA_IN_OUT
+    | CONFIRM_ROUTE_IN_OUT
+    | CONFIRM_ROUTE_TIME
+    | CONFIRM_ILLEGAL_IGNITION
+    | CONFIRM_ILLEGAL_DISPLACEMENT
+)
 
 
 __all__ = [
@@ -74,6 +95,7 @@ __all__ = [
 
 _GENERAL = struct.Struct(">HHB")
 _REG_RESP = struct.Struct(">HB")
+_CONFIRM = struct.Struct(">HI")
 _REG_2013 = struct.Struct(">HH5s20s7sB")
 _REG_2019 = struct.Struct(">HH11s30s30sB")
 
@@ -130,11 +152,24 @@ class Authenticate:
     software_version: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmConfirmation:
+    """0x8203: the platform confirms alarms by hand.
+
+    ``alarm_serial`` is the serial of the alarm message confirmed, 0 for every message with
+    these alarm bits; ``alarm_types`` holds the confirmed bits (see ``CONFIRMABLE_ALARMS``).
+    """
+
+    alarm_serial: int
+    alarm_types: int
+
+
 Message = (
     Empty
     | RawBody
     | GeneralResponse
     | RegisterResponse
+    | AlarmConfirmation
     | Register
     | Authenticate
     | Location
@@ -261,6 +296,24 @@ def encode_register_response(resp: RegisterResponse) -> bytes:
     return head + _pack_text(resp.auth_code or "", "auth_code")
 
 
+def decode_alarm_confirmation(body: bytes) -> AlarmConfirmation:
+    """Decode a 0x8203 body; reserved bits are kept as sent, for the decode tool to show."""
+    if len(body) != _CONFIRM.size:
+        raise CodecError(f"alarm confirmation: {len(body)} bytes, {_CONFIRM.size} expected")
+    return AlarmConfirmation(*_CONFIRM.unpack(body))
+
+
+def encode_alarm_confirmation(confirm: AlarmConfirmation) -> bytes:
+    """Encode a 0x8203 body; only the confirmable bits may be set, and at least one."""
+    if not 0 <= confirm.alarm_serial <= 0xFFFF:
+        raise CodecError(f"alarm confirmation: serial {confirm.alarm_serial} out of range")
+    if not confirm.alarm_types or confirm.alarm_types & ~CONFIRMABLE_ALARMS:
+        raise CodecError(
+            f"alarm confirmation: types 0x{confirm.alarm_types:x} are not confirmable bits"
+        )
+    return _CONFIRM.pack(confirm.alarm_serial, confirm.alarm_types)
+
+
 def decode_body(msg_id: int, body: bytes, version: int = 2013) -> Message:
     """Decode the body of ``msg_id``; unknown ids give :class:`RawBody`."""
     if msg_id == LOCATION:
@@ -277,6 +330,8 @@ def decode_body(msg_id: int, body: bytes, version: int = 2013) -> Message:
         return decode_authenticate(body, version)
     if msg_id == REGISTER_RESPONSE:
         return decode_register_response(body)
+    if msg_id == ALARM_CONFIRMATION:
+        return decode_alarm_confirmation(body)
     return RawBody(body)
 
 
@@ -294,6 +349,8 @@ def encode_body(message: Message, version: int = 2013) -> bytes:
         return encode_general_response(message)
     if isinstance(message, RegisterResponse):
         return encode_register_response(message)
+    if isinstance(message, AlarmConfirmation):
+        return encode_alarm_confirmation(message)
     if isinstance(message, RawBody):
         return message.data
     return b""

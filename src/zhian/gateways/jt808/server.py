@@ -13,6 +13,9 @@ connection with no valid frame for ``idle_timeout`` seconds is closed.
 Events (through the injected ``publish(subject, data, event_id)``):
 ``jt808.position`` (see :func:`~zhian.gateways.jt808.normalize.position_event`),
 ``jt808.terminal.online`` and ``jt808.terminal.offline``.
+
+Commands to terminals (0x8203 manual alarm confirmation) go through ``downlink``, which
+knows the authenticated connections and matches the terminals' 0x0001 answers.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from zhian.gateways.jt808.codec import (
     encode_frame,
 )
 from zhian.gateways.jt808.directory import TerminalDirectory, terminal_key
+from zhian.gateways.jt808.downlink import Downlink, Outcome
 from zhian.gateways.jt808.messages import (
+    ALARM_CONFIRMATION,
     AUTHENTICATE,
     HEARTBEAT,
     LOCATION,
@@ -52,6 +57,7 @@ from zhian.gateways.jt808.messages import (
     RESULT_OK,
     RESULT_UNSUPPORTED,
     TERMINAL_RESPONSE,
+    AlarmConfirmation,
     Authenticate,
     GeneralResponse,
     Location,
@@ -142,6 +148,7 @@ class Jt808Server:
         self.counters = Counters()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.downlink = Downlink()
 
     @property
     def port(self) -> int:
@@ -182,6 +189,13 @@ class Jt808Server:
             self._tasks.discard(task)
             await session.finish()
 
+    async def confirm_alarm(
+        self, phone: str, alarm_types: int, *, alarm_serial: int = 0, timeout: float = 5.0
+    ) -> Outcome:
+        """Send 0x8203 (``alarm_serial`` 0: every message with these bits) and await 0x0001."""
+        body = encode_body(AlarmConfirmation(alarm_serial, alarm_types))
+        return await self.downlink.command(terminal_key(phone), ALARM_CONFIRMATION, body, timeout)
+
     async def emit(self, subject: str, data: dict[str, Any], event_id: str) -> bool:
         """Publish one event; a failure is logged and counted, never raised to the terminal."""
         try:
@@ -212,6 +226,7 @@ class _Session:
         self.phone: str | None = None
         self.plate: str | None = None
         self.serial = 0
+        self.link_head: Header | None = None  # the authenticated terminal's header, for commands
         self.last_valid = clock()
         self.reason = "closed"
 
@@ -323,7 +338,9 @@ class _Session:
             await self._positions(phone, head, message)
         elif head.msg_id == HEARTBEAT:
             await self._general(head, RESULT_OK)
-        # 0x0001 (the terminal answering us) needs no answer.
+        elif isinstance(message, GeneralResponse) and self._is_authenticated(phone):
+            # The terminal answering one of our commands; the answer itself needs no answer.
+            self.server.downlink.answered(phone, self, message)
 
     def _is_authenticated(self, phone: str) -> bool:
         return self.state == "authenticated" and self.phone == phone
@@ -333,6 +350,7 @@ class _Session:
             await self._offline()
         was = self._is_authenticated(phone)
         self.state, self.phone = "authenticated", phone
+        self._attach_downlink(phone, head)
         record = await self.server.directory.lookup(phone)
         self.plate = record.plate if record is not None else None
         if not was:
@@ -363,8 +381,34 @@ class _Session:
         if self.state != "authenticated" or self.phone is None:
             return
         phone, self.state = self.phone, "unregistered"
+        self.server.downlink.detach(phone, self)
         data = {"phone": phone, "plate": self.plate, "reason": self.reason, "time": _now()}
         await self.server.emit(SUBJECT_OFFLINE, data, f"jt808-offline-{phone}-{_stamp()}")
+
+    def _attach_downlink(self, phone: str, head: Header) -> None:
+        self.link_head = head
+        self.server.downlink.attach(phone, self)
+
+    def next_serial(self) -> int:
+        """Take the next platform serial of this connection (the downlink's ``Link``)."""
+        serial, self.serial = self.serial, (self.serial + 1) & 0xFFFF
+        return serial
+
+    async def command(self, msg_id: int, body: bytes, serial: int) -> None:
+        """Write a platform command under ``serial``, framed as the terminal frames to us."""
+        head = self.link_head
+        if head is None:
+            raise ConnectionError("terminal not authenticated on this connection")
+        frame = encode_frame(
+            msg_id,
+            head.phone,
+            serial,
+            body,
+            version=head.version,
+            protocol_version=head.protocol_version or 1,
+        )
+        self.writer.write(frame)
+        await asyncio.wait_for(self.writer.drain(), self.server.limits.write_timeout)
 
     async def _general(self, head: Header, result: int) -> None:
         body = encode_body(GeneralResponse(head.serial, head.msg_id, result))

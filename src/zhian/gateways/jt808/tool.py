@@ -4,7 +4,8 @@ Each object carries ``msg_id`` (int), ``phone`` (the digits as the frame carries
 ``serial``, ``version`` (2013 or 2019), ``checksum_ok`` and the decoded body fields beside
 them; for 0x0200: ``lat``, ``lon``, ``altitude_m``, ``speed_kmh``, ``heading``, ``time``
 (ISO-8601, +08:00), ``alarm``, ``status``, ``extras`` ({decimal id: value}) plus the named
-``alarm_flags`` and ``status_flags``. A line that cannot be decoded gives ``{"error": reason}``.
+``alarm_flags`` and ``status_flags``; for 0x8203: ``alarm_serial``, ``alarm_types`` and their
+names in ``alarm_type_flags``. A line that cannot be decoded gives ``{"error": reason}``.
 Hex may contain spaces, with or without the 0x7e delimiters. Blank lines are skipped.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from zhian.gateways.jt808.codec import CodecError, decode_frame
 from zhian.gateways.jt808.messages import (
+    AlarmConfirmation,
     Authenticate,
     Empty,
     GeneralResponse,
@@ -58,6 +60,12 @@ def body_fields(message: Message) -> dict[str, Any]:
             "blind_area": message.kind == 1,
             "count": len(message.items),
             "items": [location_fields(loc) for loc in message.items],
+        }
+    if isinstance(message, AlarmConfirmation):
+        return {
+            "alarm_serial": message.alarm_serial,
+            "alarm_types": message.alarm_types,
+            "alarm_type_flags": alarm_flags(message.alarm_types),
         }
     if isinstance(message, Register | Authenticate | GeneralResponse | RegisterResponse):
         return {name: getattr(message, name) for name in message.__dataclass_fields__}

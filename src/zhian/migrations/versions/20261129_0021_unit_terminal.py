@@ -1,7 +1,7 @@
 """A police unit's JT/T 808 terminal: the gateway's fixes become the unit's position (AVL).
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-11-29 12:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

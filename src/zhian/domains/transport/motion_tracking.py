@@ -13,7 +13,7 @@ from zhian.domains.transport import episodes, permits
 from zhian.domains.transport import motion_rules as mr
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind
-from zhian.domains.transport.models import Permit, Position, Vehicle
+from zhian.domains.transport.models import Permit, Vehicle
 
 
 def motion_of(vehicle: Vehicle) -> mr.Motion:
@@ -42,7 +42,7 @@ def _keep(vehicle: Vehicle, state: mr.Motion) -> None:
 def apply(
     session: Session,
     vehicle: Vehicle,
-    pos: Position,
+    pos: r.Fix,
     rules: r.AlertRules,
     permit: Permit | None,
     *,
@@ -57,7 +57,7 @@ def apply(
     alert = running.newest(AlertKind.FATIGUE)
     step = mr.fatigue_step(rules, state, active=alert is not None, speed_kmh=pos.speed_kmh)
     if step is r.Step.OPEN:
-        episodes.open_alert(session, vehicle, AlertKind.FATIGUE, at, point=point)
+        running.open(session, vehicle, AlertKind.FATIGUE, at, point=point)
     elif step is r.Step.END and alert is not None:
         # The episode ended when the rest began, not when it was long enough.
         episodes.follow(alert, step, at=state.halt_since or at)
@@ -79,7 +79,7 @@ def apply(
         )
         if step is r.Step.OPEN:
             opened = state.halt_since or at
-            episodes.open_alert(
+            running.open(
                 session,
                 vehicle,
                 AlertKind.UNSCHEDULED_STOP,
@@ -100,7 +100,7 @@ def apply(
         on_trip=permit is not None,
     )
     if step is r.Step.OPEN:
-        episodes.open_alert(
+        running.open(
             session,
             vehicle,
             AlertKind.NIGHT_DRIVING,

@@ -12,7 +12,11 @@ coverage is never lost. Police units get the emergency rule only.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import scope as scoping
@@ -25,7 +29,7 @@ from zhian.core.time import as_utc, utcnow
 from zhian.domains.transport import corridor_tracking, episodes, motion_tracking, permits
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
-from zhian.domains.transport.models import Alert, Position, Vehicle
+from zhian.domains.transport.models import Alert, Permit, Position, Vehicle
 from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
 from zhian.gateways.jt808.directory import terminal_key
@@ -35,24 +39,19 @@ class UnknownTerminal(LookupError):
     """A position from a terminal that no provisioned vehicle carries (any more)."""
 
 
-def record_position(
-    session: Session, *, report: PositionReport, event_id: str, rules: r.AlertRules
-) -> Position | None:
-    """Store one fix (once per event id) and apply the alert rules; None if already stored."""
-    if session.scalar(select(Position.id).where(Position.event_id == event_id)) is not None:
-        return None
-    # Locking the vehicle row serialises the rules per vehicle across concurrent consumers.
-    vehicle = session.scalar(
-        select(Vehicle)
-        .where(Vehicle.terminal_phone == terminal_key(report.phone))
-        .with_for_update()
-    )
-    if vehicle is None:
-        raise UnknownTerminal(report.phone)
-    located_at = as_utc(report.time)
-    position = Position(
-        vehicle_id=vehicle.id,
-        located_at=located_at,
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What ``record_positions`` did with a batch."""
+
+    stored: list[str]  # event ids stored, in the batch's order
+    unknown: list[tuple[str, str]]  # (event id, terminal) of fixes no vehicle carries
+
+
+def fix_of(report: PositionReport, event_id: str) -> r.Fix:
+    """The fix of a position event as the rules read it (time in UTC)."""
+    return r.Fix(
+        event_id=event_id,
+        located_at=as_utc(report.time),
         lon=report.lon,
         lat=report.lat,
         speed_kmh=report.speed_kmh,
@@ -60,30 +59,137 @@ def record_position(
         altitude_m=report.altitude_m,
         alarm=report.alarm,
         status=report.status,
-        event_id=event_id,
     )
-    session.add(position)
-    latest = vehicle.last_position_at
-    if latest is None or located_at > latest:
-        before = motion_tracking.motion_of(vehicle)
-        vehicle.last_position_at = located_at
-        _live(session, vehicle, position, rules, before)
-    else:
-        _late(session, vehicle, position)
+
+
+def record_position(
+    session: Session, *, report: PositionReport, event_id: str, rules: r.AlertRules
+) -> Position | None:
+    """Store one fix (once per event id) and apply the alert rules; None if already stored."""
+    recorded = record_positions(session, [(event_id, report)], rules)
+    if recorded.unknown:
+        raise UnknownTerminal(report.phone)
+    if not recorded.stored:
+        return None
+    return session.scalar(select(Position).where(Position.event_id == event_id))
+
+
+def record_positions(
+    session: Session, reports: Sequence[tuple[str, PositionReport]], rules: r.AlertRules
+) -> Recorded:
+    """Store a batch of fixes (once per event id) and apply the alert rules to each, in order.
+
+    The fixes are applied in the batch's order, exactly as one ``record_position`` each would
+    (a fix older than its vehicle's newest is late, whatever the batch holds after it); what
+    changes is the cost: one query each for the stored event ids, the vehicles (locked), their
+    running episodes and their permits, the no-go and expressway tests for all fixes at once,
+    the rule state kept in memory between fixes, one bulk insert of the positions and one
+    flush of the rows that changed.
+    """
+    wanted = [event_id for event_id, _ in reports]
+    seen = set(
+        session.scalars(select(Position.event_id).where(Position.event_id.in_(wanted)))
+        if wanted
+        else ()
+    )
+    todo: list[tuple[str, r.Fix]] = []
+    for event_id, report in reports:
+        if event_id in seen:
+            continue
+        seen.add(event_id)
+        todo.append((report.phone, fix_of(report, event_id)))
+    if not todo:
+        return Recorded([], [])
+    # Locking the vehicle rows serialises the rules per vehicle across concurrent consumers;
+    # in id order, so that two consumers never wait on each other's locks.
+    keys = sorted({terminal_key(phone) for phone, _ in todo})
+    vehicles = {
+        v.terminal_phone: v
+        for v in session.scalars(
+            select(Vehicle)
+            .where(Vehicle.terminal_phone.in_(keys))
+            .order_by(Vehicle.id)
+            .with_for_update()
+        )
+    }
+    ids = [v.id for v in vehicles.values()]
+    running = episodes.Running.of_vehicles(session, ids)
+    trips = permits.active_permits(session, ids)
+    lon = np.fromiter((f.lon for _, f in todo), np.float64, len(todo))
+    lat = np.fromiter((f.lat for _, f in todo), np.float64, len(todo))
+    zone_hits = corridor_tracking.zones_hit(permits.zones(session), lon, lat)
+    fast = [f.speed_kmh > rules.ordinary_speed_limit_kmh for _, f in todo]
+    # Only a fix above the ordinary limit needs the road: below it no limit is broken.
+    expressway = permits.on_expressways(session, lon, lat) if any(fast) else None
+
+    rows: list[dict[str, object]] = []
+    stored: list[str] = []
+    unknown: list[tuple[str, str]] = []
+    for n, (phone, fix) in enumerate(todo):
+        vehicle = vehicles.get(terminal_key(phone))
+        if vehicle is None:
+            unknown.append((fix.event_id, phone))
+            continue
+        rows.append(_row(vehicle, fix))
+        stored.append(fix.event_id)
+        latest = vehicle.last_position_at
+        if latest is None or fix.located_at > latest:
+            before = motion_tracking.motion_of(vehicle)
+            vehicle.last_position_at = fix.located_at
+            episodes_now = running[vehicle.id]
+            _live(
+                session,
+                vehicle,
+                fix,
+                rules,
+                before,
+                running=episodes_now,
+                permit=permits.permit_at(trips[vehicle.id], fix.located_at),
+                on_expressway=fast[n] and expressway is not None and bool(expressway[n]),
+                zone_hits=zone_hits[n],
+            )
+            episodes_now.settle()
+        else:
+            _late(session, vehicle, fix)
     session.flush()
-    return position
+    if rows:
+        session.execute(insert(Position), rows)
+    return Recorded(stored, unknown)
+
+
+def _row(vehicle: Vehicle, fix: r.Fix) -> dict[str, object]:
+    return {
+        "vehicle_id": vehicle.id,
+        "located_at": fix.located_at,
+        "lon": fix.lon,
+        "lat": fix.lat,
+        "speed_kmh": fix.speed_kmh,
+        "heading": fix.heading,
+        "altitude_m": fix.altitude_m,
+        "alarm": fix.alarm,
+        "status": fix.status,
+        "event_id": fix.event_id,
+    }
 
 
 def _live(
-    session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules, before: Motion
+    session: Session,
+    vehicle: Vehicle,
+    pos: r.Fix,
+    rules: r.AlertRules,
+    before: Motion,
+    *,
+    running: episodes.Running,
+    permit: Permit | None,
+    on_expressway: bool,
+    zone_hits: Collection[corridor_tracking.ZoneHit],
 ) -> None:
     at = pos.located_at
-    running = episodes.Running(session, vehicle.id)
     episodes.follow(running.newest(AlertKind.SIGNAL_LOSS), r.Step.END, at=at)
     alert = running.newest(AlertKind.EMERGENCY)
     step = r.emergency_step(active=alert is not None, alarm=pos.alarm)
     if step is r.Step.OPEN:
-        episodes.open_alert(session, vehicle, AlertKind.EMERGENCY, at, point=(pos.lon, pos.lat))
+        running.open(session, vehicle, AlertKind.EMERGENCY, at, point=(pos.lon, pos.lat))
     else:
         episodes.follow(alert, step, at=at)
 
@@ -95,25 +201,22 @@ def _live(
         active=alert is not None,
         calm_count=alert.calm_count if alert is not None else 0,
         speed_kmh=pos.speed_kmh,
-        # Only a fix above the ordinary limit needs the road: below it no limit is broken.
-        on_expressway=pos.speed_kmh > rules.ordinary_speed_limit_kmh
-        and permits.on_expressway(session, pos.lon, pos.lat),
+        on_expressway=on_expressway,
     )
     if step is r.Step.OPEN:
-        opened = episodes.open_alert(
-            session, vehicle, AlertKind.OVERSPEED, at, point=(pos.lon, pos.lat)
-        )
+        opened = running.open(session, vehicle, AlertKind.OVERSPEED, at, point=(pos.lon, pos.lat))
         opened.peak_speed_kmh = pos.speed_kmh
     else:
         episodes.follow(alert, step, at=at, calm=calm)
         if alert is not None and step is r.Step.CONTINUE:
             alert.peak_speed_kmh = max(alert.peak_speed_kmh or 0.0, pos.speed_kmh)
-    permit = permits.active_permit(session, vehicle.id, at)
     motion_tracking.apply(session, vehicle, pos, rules, permit, before=before, running=running)
-    corridor_tracking.apply(session, vehicle, pos, rules, permit, running=running)
+    corridor_tracking.apply(
+        session, vehicle, pos, rules, permit, running=running, zone_hits=zone_hits
+    )
 
 
-def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:
+def _late(session: Session, vehicle: Vehicle, pos: r.Fix) -> None:
     if not r.emergency_pressed(pos.alarm):
         return
     current = session.scalar(

@@ -24,7 +24,8 @@ from zhian.domains.transport import corridor_rules as cr
 from zhian.domains.transport import episodes, permits
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, PermitStatus
-from zhian.domains.transport.models import Alert, Permit, Vehicle
+from zhian.domains.transport.models import Alert, Permit
+from zhian.domains.transport.vehicle_state import VehicleState
 
 # A no-go zone a fix lies in: its id and restricted hours (None: at all hours).
 ZoneHit = tuple[int, str | None]
@@ -32,7 +33,7 @@ ZoneHit = tuple[int, str | None]
 
 def apply(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: VehicleState,
     pos: r.Fix,
     rules: r.AlertRules,
     permit: Permit | None,
@@ -62,7 +63,7 @@ def zones_hit(
 
 def _permit_rules(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: VehicleState,
     permit: Permit,
     pos: r.Fix,
     rules: r.AlertRules,
@@ -118,7 +119,7 @@ def _arrive(session: Session, permit: Permit, deviation: list[Alert], at: dateti
 
 def _zone_rules(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: VehicleState,
     pos: r.Fix,
     rules: r.AlertRules,
     running: episodes.Running,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.models import Alert, Vehicle
 from zhian.domains.transport.rules import Step
+from zhian.domains.transport.vehicle_state import VehicleState
 
 
 class Running:
@@ -57,7 +58,7 @@ class Running:
     def open(
         self,
         session: Session,
-        vehicle: Vehicle,
+        vehicle: Vehicle | VehicleState,
         kind: AlertKind,
         at: datetime,
         *,
@@ -84,7 +85,7 @@ class Running:
 
 def open_alert(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: Vehicle | VehicleState,
     kind: AlertKind,
     at: datetime,
     *,

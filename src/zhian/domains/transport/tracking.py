@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import scope as scoping
@@ -26,12 +27,19 @@ from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
-from zhian.domains.transport import corridor_tracking, episodes, motion_tracking, permits
+from zhian.domains.transport import (
+    corridor_tracking,
+    episodes,
+    motion_tracking,
+    permits,
+    vehicle_state,
+)
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
-from zhian.domains.transport.models import Alert, Permit, Position, Vehicle
+from zhian.domains.transport.models import Alert, Permit, Position
 from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
+from zhian.domains.transport.vehicle_state import VehicleState
 from zhian.gateways.jt808.directory import terminal_key
 
 
@@ -100,18 +108,7 @@ def record_positions(
         todo.append((report.phone, fix_of(report, event_id)))
     if not todo:
         return Recorded([], [])
-    # Locking the vehicle rows serialises the rules per vehicle across concurrent consumers;
-    # in id order, so that two consumers never wait on each other's locks.
-    keys = sorted({terminal_key(phone) for phone, _ in todo})
-    vehicles = {
-        v.terminal_phone: v
-        for v in session.scalars(
-            select(Vehicle)
-            .where(Vehicle.terminal_phone.in_(keys))
-            .order_by(Vehicle.id)
-            .with_for_update()
-        )
-    }
+    vehicles = vehicle_state.load(session, {terminal_key(phone) for phone, _ in todo})
     ids = [v.id for v in vehicles.values()]
     running = episodes.Running.of_vehicles(session, ids)
     trips = permits.active_permits(session, ids)
@@ -135,7 +132,7 @@ def record_positions(
         latest = vehicle.last_position_at
         if latest is None or fix.located_at > latest:
             before = motion_tracking.motion_of(vehicle)
-            vehicle.last_position_at = fix.located_at
+            vehicle.last_position_at, vehicle.changed = fix.located_at, True
             episodes_now = running[vehicle.id]
             _live(
                 session,
@@ -151,13 +148,17 @@ def record_positions(
             episodes_now.settle()
         else:
             _late(session, vehicle, fix)
-    session.flush()
+    vehicle_state.store(session, vehicles.values())
     if rows:
-        session.execute(insert(Position), rows)
+        session.execute(insert(_POSITIONS), rows)
+    session.flush()  # the alerts and permits the rules changed
     return Recorded(stored, unknown)
 
 
-def _row(vehicle: Vehicle, fix: r.Fix) -> dict[str, object]:
+_POSITIONS = cast(Table, Position.__table__)
+
+
+def _row(vehicle: VehicleState, fix: r.Fix) -> dict[str, object]:
     return {
         "vehicle_id": vehicle.id,
         "located_at": fix.located_at,
@@ -174,7 +175,7 @@ def _row(vehicle: Vehicle, fix: r.Fix) -> dict[str, object]:
 
 def _live(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: VehicleState,
     pos: r.Fix,
     rules: r.AlertRules,
     before: Motion,
@@ -216,7 +217,7 @@ def _live(
     )
 
 
-def _late(session: Session, vehicle: Vehicle, pos: r.Fix) -> None:
+def _late(session: Session, vehicle: VehicleState, pos: r.Fix) -> None:
     if not r.emergency_pressed(pos.alarm):
         return
     current = session.scalar(

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "jt808.position"
 CONSUMER = "transport-positions"
-POSITIONS_BATCH = 100
+POSITIONS_BATCH = 500
 
 
 def alert_rules(settings: Settings) -> AlertRules:

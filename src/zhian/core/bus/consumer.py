@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus.base import BatchHandler, Event, Handler
 from zhian.core.bus.models import ProcessedEvent
-from zhian.core.db import unit_of_work
+from zhian.core.db import Bulk, unit_of_work
+from zhian.core.time import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +135,20 @@ def apply_batch(
     return failed
 
 
+_APPLIED = select(ProcessedEvent.event_id).where(
+    ProcessedEvent.consumer == bindparam("consumer"),
+    ProcessedEvent.event_id.in_(bindparam("ids", expanding=True)),
+)
+
+
 def _applied(session: Session, consumer: str, events: list[Event]) -> set[str]:
-    return set(
-        session.scalars(
-            select(ProcessedEvent.event_id).where(
-                ProcessedEvent.consumer == consumer,
-                ProcessedEvent.event_id.in_([event.id for event in events]),
-            )
-        )
-    )
+    return set(session.scalars(_APPLIED, {"consumer": consumer, "ids": [e.id for e in events]}))
+
+
+_KEYS = Bulk(
+    insert(cast(Table, ProcessedEvent.__table__)),
+    ("consumer", "event_id", "subject", "created_at", "updated_at"),
+)
 
 
 def _apply_whole(
@@ -160,10 +167,8 @@ def _apply_whole(
             return
         # A concurrent delivery of one of these events makes this insert fail: the fallback
         # then settles that event alone.
-        session.execute(
-            insert(ProcessedEvent),
-            [{"consumer": consumer, "event_id": e.id, "subject": e.subject} for e in fresh],
-        )
+        now = utcnow()
+        _KEYS.execute(session, [(consumer, e.id, e.subject, now, now) for e in fresh])
         whole(session, fresh)
         session.flush()
 

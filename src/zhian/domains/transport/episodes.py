@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.models import Alert, Vehicle
 from zhian.domains.transport.rules import Step
 from zhian.domains.transport.vehicle_state import VehicleState
+
+_RUNNING = (
+    select(Alert)
+    .where(Alert.vehicle_id.in_(bindparam("ids", expanding=True)), Alert.active.is_(True))
+    .order_by(Alert.id)
+)
 
 
 class Running:
@@ -38,11 +44,7 @@ class Running:
         """The running episodes of each vehicle, in one query."""
         found: dict[int, list[Alert]] = {vid: [] for vid in vehicle_ids}
         if found:
-            for alert in session.scalars(
-                select(Alert)
-                .where(Alert.vehicle_id.in_(sorted(found)), Alert.active.is_(True))
-                .order_by(Alert.id)
-            ):
+            for alert in session.scalars(_RUNNING, {"ids": sorted(found)}):
                 found[alert.vehicle_id].append(alert)
         return {vid: cls(alerts) for vid, alerts in found.items()}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
@@ -127,15 +127,21 @@ def on_expressways(
     return out
 
 
+_ACTIVE = (
+    select(Permit)
+    .where(
+        Permit.vehicle_id.in_(bindparam("ids", expanding=True)),
+        Permit.status == PermitStatus.ACTIVE,
+    )
+    .order_by(Permit.id.desc())
+)
+
+
 def active_permits(session: Session, vehicle_ids: Collection[int]) -> dict[int, list[Permit]]:
     """The active permits of each vehicle, newest first, in one query (``permit_at`` picks)."""
     found: dict[int, list[Permit]] = {vid: [] for vid in vehicle_ids}
     if found:
-        for permit in session.scalars(
-            select(Permit)
-            .where(Permit.vehicle_id.in_(sorted(found)), Permit.status == PermitStatus.ACTIVE)
-            .order_by(Permit.id.desc())
-        ):
+        for permit in session.scalars(_ACTIVE, {"ids": sorted(found)}):
             found[permit.vehicle_id].append(permit)
     return found
 

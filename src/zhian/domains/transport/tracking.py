@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
+from zhian.core.db import Bulk
 from zhian.core.errors import Conflict, InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
@@ -41,6 +43,10 @@ from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
 from zhian.domains.transport.vehicle_state import VehicleState
 from zhian.gateways.jt808.directory import terminal_key
+
+# Statements of the batch path built once: building an IN of hundreds of values costs a
+# coercion per value, every batch.
+_STORED = select(Position.event_id).where(Position.event_id.in_(bindparam("ids", expanding=True)))
 
 
 class UnknownTerminal(LookupError):
@@ -95,11 +101,7 @@ def record_positions(
     flush of the rows that changed.
     """
     wanted = [event_id for event_id, _ in reports]
-    seen = set(
-        session.scalars(select(Position.event_id).where(Position.event_id.in_(wanted)))
-        if wanted
-        else ()
-    )
+    seen = set(session.scalars(_STORED, {"ids": wanted}) if wanted else ())
     todo: list[tuple[str, r.Fix]] = []
     for event_id, report in reports:
         if event_id in seen:
@@ -119,7 +121,8 @@ def record_positions(
     # Only a fix above the ordinary limit needs the road: below it no limit is broken.
     expressway = permits.on_expressways(session, lon, lat) if any(fast) else None
 
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
+    now = utcnow()
     stored: list[str] = []
     unknown: list[tuple[str, str]] = []
     for n, (phone, fix) in enumerate(todo):
@@ -127,7 +130,7 @@ def record_positions(
         if vehicle is None:
             unknown.append((fix.event_id, phone))
             continue
-        rows.append(_row(vehicle, fix))
+        rows.append(_row(vehicle, fix, now))
         stored.append(fix.event_id)
         latest = vehicle.last_position_at
         if latest is None or fix.located_at > latest:
@@ -149,28 +152,45 @@ def record_positions(
         else:
             _late(session, vehicle, fix)
     vehicle_state.store(session, vehicles.values())
-    if rows:
-        session.execute(insert(_POSITIONS), rows)
+    _POSITIONS.execute(session, rows)
     session.flush()  # the alerts and permits the rules changed
     return Recorded(stored, unknown)
 
 
-_POSITIONS = cast(Table, Position.__table__)
+_POSITIONS = Bulk(
+    insert(cast(Table, Position.__table__)),
+    (
+        "vehicle_id",
+        "located_at",
+        "lon",
+        "lat",
+        "speed_kmh",
+        "heading",
+        "altitude_m",
+        "alarm",
+        "status",
+        "event_id",
+        "created_at",
+        "updated_at",
+    ),
+)
 
 
-def _row(vehicle: VehicleState, fix: r.Fix) -> dict[str, object]:
-    return {
-        "vehicle_id": vehicle.id,
-        "located_at": fix.located_at,
-        "lon": fix.lon,
-        "lat": fix.lat,
-        "speed_kmh": fix.speed_kmh,
-        "heading": fix.heading,
-        "altitude_m": fix.altitude_m,
-        "alarm": fix.alarm,
-        "status": fix.status,
-        "event_id": fix.event_id,
-    }
+def _row(vehicle: VehicleState, fix: r.Fix, now: datetime) -> tuple[object, ...]:
+    return (
+        vehicle.id,
+        fix.located_at,
+        fix.lon,
+        fix.lat,
+        fix.speed_kmh,
+        fix.heading,
+        fix.altitude_m,
+        fix.alarm,
+        fix.status,
+        fix.event_id,
+        now,
+        now,
+    )
 
 
 def _live(

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from zhian.core.db import Bulk
+from zhian.core.time import utcnow
 from zhian.domains.transport.models import Vehicle
 
 # What the rules keep on the vehicle row between fixes (motion_rules.Motion, and the newest fix).
@@ -51,27 +53,35 @@ class VehicleState:
     changed: bool = False
 
 
+_LOAD = (
+    select(
+        Vehicle.id,
+        Vehicle.terminal_phone,
+        Vehicle.division,
+        Vehicle.is_police_unit,
+        *(getattr(Vehicle, name) for name in MOTION),
+    )
+    .where(Vehicle.terminal_phone.in_(bindparam("keys", expanding=True)))
+    .order_by(Vehicle.id)
+    .with_for_update()
+)
+
+
 def load(session: Session, terminals: Collection[str]) -> dict[str, VehicleState]:
     """The vehicles carrying these terminals (canonical keys), by terminal, rows locked.
 
     Locking serialises the rules per vehicle across concurrent consumers; in id order, so
     that two consumers never wait on each other's locks.
     """
-    columns: list[Any] = [Vehicle.id, Vehicle.terminal_phone, Vehicle.division]
-    columns += [Vehicle.is_police_unit, *(getattr(Vehicle, name) for name in MOTION)]
-    rows = session.execute(
-        select(*columns)
-        .where(Vehicle.terminal_phone.in_(sorted(terminals)))
-        .order_by(Vehicle.id)
-        .with_for_update()
-    )
+    rows = session.execute(_LOAD, {"keys": sorted(terminals)})
     return {str(row[1]): VehicleState(*row) for row in rows}
 
 
-_STORE = (
+_STORE = Bulk(
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("vehicle_id"))
-    .values({name: bindparam(f"new_{name}") for name in MOTION})
+    .values({name: bindparam(f"new_{name}") for name in (*MOTION, "updated_at")}),
+    ("vehicle_id", *(f"new_{name}" for name in (*MOTION, "updated_at"))),
 )
 
 
@@ -80,11 +90,8 @@ def store(session: Session, states: Iterable[VehicleState]) -> None:
     changed = [s for s in states if s.changed]
     if not changed:
         return
-    params: list[dict[str, Any]] = [
-        {"vehicle_id": s.id, **{f"new_{name}": getattr(s, name) for name in MOTION}}
-        for s in changed
-    ]
-    session.execute(_STORE, params)
+    now = utcnow()
+    _STORE.execute(session, [(s.id, *(getattr(s, name) for name in MOTION), now) for s in changed])
     # A mapped Vehicle this session already holds (a request that provisioned it, a test)
     # must not show the state from before the batch.
     for s in changed:
@@ -92,4 +99,5 @@ def store(session: Session, states: Iterable[VehicleState]) -> None:
         if held is not None:
             for name in MOTION:
                 set_committed_value(held, name, getattr(s, name))
+            set_committed_value(held, "updated_at", now)
         s.changed = False

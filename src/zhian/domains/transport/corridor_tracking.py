@@ -1,9 +1,10 @@
 """Applying the corridor, no-go and arrival rules to one stored fix, in its transaction.
 
-``tracking.record_position`` calls ``apply`` for each fix newer than the vehicle's newest,
+``tracking.record_positions`` calls ``apply`` for each fix newer than the vehicle's newest,
 for dangerous-goods vehicles only, with the permit active at the fix's time (if any). The
 no-go zones are tested through the cached ``ZoneIndex`` (an STR tree over prepared
-polygons), so a fix costs a tree query, not a test against every zone. The deviation
+polygons), for all the fixes of a batch in one query (``zones_hit``), not a test against every
+zone. The deviation
 episode's state lives on the permit; a no-go episode's on its alert (``calm_count``).
 """
 

@@ -1,6 +1,6 @@
 """Applying the motion rules (fatigue, unscheduled stop, night driving) to one stored fix.
 
-``tracking.record_position`` calls ``apply`` for each fix newer than the vehicle's newest,
+``tracking.record_positions`` calls ``apply`` for each fix newer than the vehicle's newest,
 for dangerous-goods vehicles only, before the corridor rules (an arrival may close the
 permit). The motion state lives on the vehicle row (``VehicleState`` while a batch is
 applied); each episode's on its alert.

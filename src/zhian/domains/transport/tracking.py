@@ -1,13 +1,14 @@
 """Positions coming in, the alert episodes they open and close, and handling the alerts.
 
-``record_position`` is what the bus consumer calls for each ``jt808.position`` event: it
-stores the fix once per event id and applies the rules (``rules.py``; fatigue, unscheduled
-stop and night driving in ``motion_tracking``; corridor, no-go and arrival in
-``corridor_tracking``) in the same transaction. A fix also ends a signal-loss episode (which
-``signal.py`` opens when fixes stop coming). The rules see fixes in time
-order: a fix not newer than the newest one seen (a blind-area batch delivered late) is
-stored for playback, and only the emergency rule looks at it, so that a press made out of
-coverage is never lost. Police units get the emergency rule only.
+``record_positions`` is what the bus consumer calls for each batch of ``jt808.position``
+events (``record_position`` is a batch of one): it stores each fix once per event id and
+applies the rules (``rules.py``; fatigue, unscheduled stop and night driving in
+``motion_tracking``; corridor, no-go and arrival in ``corridor_tracking``) in the same
+transaction. A fix also ends a signal-loss episode (which ``signal.py`` opens when fixes stop
+coming). The rules see fixes in time order: a fix not newer than the newest one seen (a
+blind-area batch delivered late) is stored for playback, and only the emergency rule looks at
+it, so that a press made out of coverage is never lost. Police units get the emergency rule
+only.
 """
 
 from __future__ import annotations

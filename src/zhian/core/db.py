@@ -69,7 +69,8 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            # An aware UTC time prints "+00:00" last: cut it rather than copy the value.
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
 
         return process
 

@@ -27,7 +27,9 @@ from zhian.domains.transport.permit_schemas import ExpresswayCreate
 def fix_event(vehicle: Vehicle, second: int, x: float, y: float, **kw: Any) -> Event:
     lon, lat = at_m(x, y)
     data = report(vehicle, second, lon=lon, lat=lat, **kw).model_dump(mode="json")
-    return Event.new("jt808.position", "gateway.jt808", data, id=f"e-{vehicle.id}-{second}")
+    return Event.new(
+        "jt808.position", "gateway.jt808", data, id=f"e-{vehicle.terminal_phone}-{second}"
+    )
 
 
 def scenario(session: Session) -> list[Event]:

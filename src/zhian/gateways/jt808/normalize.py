@@ -121,19 +121,11 @@ def position_event_id(phone: str, loc: Location) -> str:
     It hashes the fix itself rather than the serial: a terminal that missed our answer
     resends the same fix later, often inside a 0x0704 blind-area batch with a new serial.
     """
-    key = "|".join(
-        str(v)
-        for v in (
-            phone,
-            loc.time.isoformat(),
-            loc.lat,
-            loc.lon,
-            loc.alarm,
-            loc.status,
-            loc.speed_kmh,
-            loc.heading,
-            loc.altitude_m,
-        )
+    # One f-string (str() of each value, as the ids have always been made): ids must not
+    # change, or a fix resent across an upgrade would be stored twice.
+    key = (
+        f"{phone}|{loc.time.isoformat()}|{loc.lat}|{loc.lon}|{loc.alarm}|{loc.status}"
+        f"|{loc.speed_kmh}|{loc.heading}|{loc.altitude_m}"
     )
     return "jt808-" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 

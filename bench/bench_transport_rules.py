@@ -12,6 +12,11 @@ for throughput, and one position per call for latency. The baseline, in the same
 same positions, is a per-point loop: ``Point`` + ``polygon.contains`` for the vehicle's
 corridor and for each of the 200 zones (unprepared copies, as a first draft would write it).
 
+What the consumer does: it queries ``ZoneIndex.hits`` once per batch of fixes (up to
+``POSITIONS_BATCH``, through ``corridor_tracking.zones_hit``), so the batched figure is the one
+for the zone test; the corridor test stays per fix, on the permit's own prepared polygon (as in
+the single-position figure, which also pays for a one-point zone query).
+
 Corridors: 500 deterministic polylines of 20-50 km across Weinan (WGS-84), buffered 50-500 m
 each side with the project's ``corridor.buffer_corridor``. Zones: 200 polygons of 150 m to
 2 km radius, a third of them centred on a corridor so positions do hit them. Positions: each

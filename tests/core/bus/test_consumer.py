@@ -204,3 +204,48 @@ def test_a_failed_commit_fails_the_whole_batch(
         consumer_module.apply_batch(CONSUMER, session_factory, effect, [event(), event()])
     monkeypatch.undo()
     assert rows(session_factory, EFFECT) == 0 and rows(session_factory, CONSUMER) == 0
+
+
+class WholeBatch:
+    """A whole-batch effect: one row per event, refusing any batch with a bad event in it."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def __call__(self, session: Session, events: list[Event]) -> None:
+        self.batches.append([e.id for e in events])
+        for e in events:
+            session.add(ProcessedEvent(consumer=EFFECT, event_id=e.id, subject=e.subject))
+        session.flush()
+        if any(e.data.get("bad") for e in events):
+            raise RuntimeError("refused")
+
+
+def test_a_whole_batch_is_one_unit_and_skips_what_was_applied(
+    session_factory: sessionmaker[Session],
+) -> None:
+    effect, whole = PickyEffect(), WholeBatch()
+    good = [event() for _ in range(4)]
+    failed = consumer_module.apply_batch(
+        CONSUMER, session_factory, effect, [*good[:2], good[0]], whole=whole
+    )
+    assert failed == {} and effect.calls == []
+    assert whole.batches == [[good[0].id, good[1].id]]  # the repeat within the batch dropped
+    failed = consumer_module.apply_batch(CONSUMER, session_factory, effect, good, whole=whole)
+    assert failed == {} and whole.batches[-1] == [good[2].id, good[3].id]
+    assert rows(session_factory, EFFECT) == 4 and rows(session_factory, CONSUMER) == 4
+
+
+def test_a_failed_whole_batch_falls_back_to_one_event_at_a_time(
+    session_factory: sessionmaker[Session],
+) -> None:
+    effect, whole = PickyEffect(), WholeBatch()
+    good = [event() for _ in range(3)]
+    bad = Event.new("jt808.position", "gateway.jt808", {"bad": True})
+    failed = consumer_module.apply_batch(
+        CONSUMER, session_factory, effect, [good[0], bad, *good[1:]], whole=whole
+    )
+    assert list(failed) == [bad.id] and isinstance(failed[bad.id], RuntimeError)
+    # The whole batch rolled back (its rows and keys), then each event ran alone.
+    assert effect.calls == [good[0].id, bad.id, good[1].id, good[2].id]
+    assert rows(session_factory, EFFECT) == 3 and rows(session_factory, CONSUMER) == 3

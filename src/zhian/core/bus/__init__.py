@@ -21,7 +21,9 @@ acknowledged only after that transaction commits; a handler that raises has it r
 with a growing delay, up to ``max_deliver`` times, after which it is logged as dead.
 A consumer whose cost is the commit (positions: one fsync each) subscribes with
 ``subscribe_batch`` and ``idempotent_batch``: up to ``max_batch`` waiting events in one
-transaction, each in its own savepoint so that one bad event is redelivered alone.
+transaction, each in its own savepoint so that one bad event is redelivered alone; with a
+``whole`` batch effect the batch is first applied as one unit (its keys in one insert), and
+only if that fails event by event.
 Subjects are dot-separated (``jt808.position``); subscriptions may use ``*`` (one token) and
 ``>`` (the rest).
 """
@@ -34,11 +36,12 @@ from zhian.core.bus.base import (
     Subscription,
     subject_matches,
 )
-from zhian.core.bus.consumer import Effect, idempotent, idempotent_batch
+from zhian.core.bus.consumer import BatchEffect, Effect, idempotent, idempotent_batch
 from zhian.core.bus.factory import make_bus
 from zhian.core.bus.memory import InMemoryBus
 
 __all__ = [
+    "BatchEffect",
     "BatchHandler",
     "Bus",
     "Effect",

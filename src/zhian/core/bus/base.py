@@ -19,8 +19,15 @@ DEFAULT_MAX_DELIVER = 10
 _DURABLE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+# A subject without wildcards; the check below answers it in one match (every event is checked).
+_CONCRETE = re.compile(r"[^\s.*>]+(?:\.[^\s.*>]+)*")
+_SPACE = re.compile(r"\s")
+
+
 def check_subject(subject: str, *, wildcards: bool = False) -> None:
     """Raise ValueError unless ``subject`` is valid (wildcards only where ``wildcards``)."""
+    if _CONCRETE.fullmatch(subject):
+        return
     tokens = subject.split(".")
     if not subject or any(not t or any(c.isspace() for c in t) for t in tokens):
         raise ValueError(f"subject {subject!r}: dot-separated non-empty tokens expected")
@@ -67,7 +74,7 @@ class Event:
 
     def __post_init__(self) -> None:
         check_subject(self.subject)
-        if not self.id or any(c.isspace() for c in self.id):
+        if not self.id or _SPACE.search(self.id):
             # It travels as the Nats-Msg-Id header, where whitespace would break the frame.
             raise ValueError("event id: a non-empty string without whitespace expected")
         if not self.source:

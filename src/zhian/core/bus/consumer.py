@@ -11,18 +11,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus.base import BatchHandler, Event, Handler
 from zhian.core.bus.models import ProcessedEvent
-from zhian.core.db import unit_of_work
+from zhian.core.db import Bulk, unit_of_work
+from zhian.core.time import utcnow
 
 log = logging.getLogger(__name__)
 
 Effect = Callable[[Session, Event], None]
+# The effect of many events at once, for consumers whose per-event cost is the queries: it
+# flushes, never commits, and raises if any event fails (then each is applied alone).
+BatchEffect = Callable[[Session, list[Event]], None]
 
 
 def already_applied(session: Session, consumer: str, event_id: str) -> bool:
@@ -75,24 +80,36 @@ def idempotent(consumer: str, session_factory: sessionmaker[Session], handler: E
 
 
 def apply_batch(
-    consumer: str, session_factory: sessionmaker[Session], effect: Effect, events: list[Event]
+    consumer: str,
+    session_factory: sessionmaker[Session],
+    effect: Effect,
+    events: list[Event],
+    *,
+    whole: BatchEffect | None = None,
 ) -> dict[str, Exception]:
     """Apply each event's effect once, all in one unit of work; the failed ones by id.
 
-    Each event runs in its own savepoint, so one that raises rolls back alone (effect and
-    key together) and is handed back to the bus for redelivery while the rest commit. A
-    failed commit raises: then nothing was applied and the whole batch comes back.
+    With ``whole``, the batch is first applied as one unit: the new events' keys in one
+    insert and ``whole(session, new events)``. If that raises (or its commit fails), it is
+    rolled back and the batch is applied again event by event, as without ``whole``: each
+    event runs in its own savepoint, so one that raises rolls back alone (effect and key
+    together) and is handed back to the bus for redelivery while the rest commit. A failed
+    commit there raises: then nothing was applied and the whole batch comes back.
     """
+    if whole is not None:
+        try:
+            _apply_whole(consumer, session_factory, whole, events)
+            return {}
+        except Exception:
+            log.warning(
+                "bus: %s failed on a batch of %d; applying its events one by one",
+                consumer,
+                len(events),
+                exc_info=True,
+            )
     failed: dict[str, Exception] = {}
     with unit_of_work(session_factory) as session:
-        ids = [event.id for event in events]
-        done = set(
-            session.scalars(
-                select(ProcessedEvent.event_id).where(
-                    ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(ids)
-                )
-            )
-        )
+        done = _applied(session, consumer, events)
         for event in events:
             if event.id in done:
                 log.debug("bus: %s already applied event %s", consumer, event.id)
@@ -118,14 +135,59 @@ def apply_batch(
     return failed
 
 
+_APPLIED = select(ProcessedEvent.event_id).where(
+    ProcessedEvent.consumer == bindparam("consumer"),
+    ProcessedEvent.event_id.in_(bindparam("ids", expanding=True)),
+)
+
+
+def _applied(session: Session, consumer: str, events: list[Event]) -> set[str]:
+    return set(session.scalars(_APPLIED, {"consumer": consumer, "ids": [e.id for e in events]}))
+
+
+_KEYS = Bulk(
+    insert(cast(Table, ProcessedEvent.__table__)),
+    ("consumer", "event_id", "subject", "created_at", "updated_at"),
+)
+
+
+def _apply_whole(
+    consumer: str, session_factory: sessionmaker[Session], whole: BatchEffect, events: list[Event]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        done = _applied(session, consumer, events)
+        fresh: list[Event] = []
+        for event in events:
+            if event.id in done:
+                log.debug("bus: %s already applied event %s", consumer, event.id)
+                continue
+            done.add(event.id)
+            fresh.append(event)
+        if not fresh:
+            return
+        # A concurrent delivery of one of these events makes this insert fail: the fallback
+        # then settles that event alone.
+        now = utcnow()
+        _KEYS.execute(session, [(consumer, e.id, e.subject, now, now) for e in fresh])
+        whole(session, fresh)
+        session.flush()
+
+
 def idempotent_batch(
-    consumer: str, session_factory: sessionmaker[Session], handler: Effect
+    consumer: str,
+    session_factory: sessionmaker[Session],
+    handler: Effect,
+    *,
+    whole: BatchEffect | None = None,
 ) -> BatchHandler:
     """A batch handler applying ``handler(session, event)`` at most once per event id, one
-    transaction (one commit) per batch: for consumers whose cost is the commit."""
+    transaction (one commit) per batch: for consumers whose cost is the commit. ``whole``
+    applies the batch as one unit first (``apply_batch``), ``handler`` being the fallback."""
 
     async def handle(events: list[Event]) -> dict[str, Exception]:
-        return await asyncio.to_thread(apply_batch, consumer, session_factory, handler, events)
+        return await asyncio.to_thread(
+            apply_batch, consumer, session_factory, handler, events, whole=whole
+        )
 
     handle.__name__ = f"idempotent_batch[{consumer}]"
     return handle

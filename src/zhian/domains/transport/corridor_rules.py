@@ -11,9 +11,10 @@
   vertex) closes the permit.
 
 ``CorridorIndex`` and ``ZoneIndex`` test many positions at once on prepared polygons (a point
-on the edge counts as inside). The consumer's path for one fix (``corridor_tracking.apply``)
-queries the cached ``ZoneIndex`` with that one point and tests the permit's own prepared
-corridor; ``CorridorIndex`` serves batch checks (the bench, and checking many stored fixes).
+on the edge counts as inside). The consumer queries the cached ``ZoneIndex`` once for all the
+fixes of a batch (``corridor_tracking.zones_hit``) and tests each fix against its permit's own
+prepared corridor; ``CorridorIndex`` serves batch checks (the bench, and checking many stored
+fixes).
 """
 
 from __future__ import annotations

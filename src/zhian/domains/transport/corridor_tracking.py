@@ -1,18 +1,21 @@
 """Applying the corridor, no-go and arrival rules to one stored fix, in its transaction.
 
-``tracking.record_position`` calls ``apply`` for each fix newer than the vehicle's newest,
+``tracking.record_positions`` calls ``apply`` for each fix newer than the vehicle's newest,
 for dangerous-goods vehicles only, with the permit active at the fix's time (if any). The
 no-go zones are tested through the cached ``ZoneIndex`` (an STR tree over prepared
-polygons), so a fix costs a tree query, not a test against every zone. The deviation
+polygons), for all the fixes of a batch in one query (``zones_hit``), not a test against every
+zone. The deviation
 episode's state lives on the permit; a no-go episode's on its alert (``calm_count``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from zhian.core.audit import service as audit
@@ -22,29 +25,48 @@ from zhian.domains.transport import corridor_rules as cr
 from zhian.domains.transport import episodes, permits
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, PermitStatus
-from zhian.domains.transport.models import Alert, Permit, Position, Vehicle
+from zhian.domains.transport.models import Alert, Permit
+from zhian.domains.transport.vehicle_state import VehicleState
+
+# A no-go zone a fix lies in: its id and restricted hours (None: at all hours).
+ZoneHit = tuple[int, str | None]
 
 
 def apply(
     session: Session,
-    vehicle: Vehicle,
-    pos: Position,
+    vehicle: VehicleState,
+    pos: r.Fix,
     rules: r.AlertRules,
     permit: Permit | None,
     *,
     running: episodes.Running,
+    zone_hits: Collection[ZoneHit],
 ) -> None:
-    """Apply the permit rules (arrival, deviation) and the no-go rule to one fix."""
+    """Apply the permit rules (arrival, deviation) and the no-go rule to one fix.
+
+    ``zone_hits``: the no-go zones the fix lies in, with their hours (``zones_hit``).
+    """
     if permit is not None:
         _permit_rules(session, vehicle, permit, pos, rules, running)
-    _zone_rules(session, vehicle, pos, rules, running)
+    _zone_rules(session, vehicle, pos, rules, running, zone_hits)
+
+
+def zones_hit(
+    index: cr.ZoneIndex, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> list[list[ZoneHit]]:
+    """For each point, the no-go zones it lies in: one tree query for many fixes."""
+    out: list[list[ZoneHit]] = [[] for _ in range(len(lon))]
+    fixes, zone_ids = index.hits(lon, lat)
+    for n, zone_id in zip(fixes.tolist(), zone_ids.tolist(), strict=True):
+        out[n].append((zone_id, index.hours[zone_id]))
+    return out
 
 
 def _permit_rules(
     session: Session,
-    vehicle: Vehicle,
+    vehicle: VehicleState,
     permit: Permit,
-    pos: Position,
+    pos: r.Fix,
     rules: r.AlertRules,
     running: episodes.Running,
 ) -> None:
@@ -66,7 +88,7 @@ def _permit_rules(
     )
     permit.outside_since, permit.inside_count = state.outside_since, state.inside_count
     if step is r.Step.OPEN:
-        episodes.open_alert(
+        running.open(
             session,
             vehicle,
             AlertKind.CORRIDOR_DEVIATION,
@@ -98,15 +120,14 @@ def _arrive(session: Session, permit: Permit, deviation: list[Alert], at: dateti
 
 def _zone_rules(
     session: Session,
-    vehicle: Vehicle,
-    pos: Position,
+    vehicle: VehicleState,
+    pos: r.Fix,
     rules: r.AlertRules,
     running: episodes.Running,
+    zone_hits: Collection[ZoneHit],
 ) -> None:
     at = pos.located_at
-    index = permits.zones(session)
-    _, zone_ids = index.hits(np.array([pos.lon]), np.array([pos.lat]))
-    hit = {int(z) for z in zone_ids if cr.in_hours(index.hours[int(z)], at)}
+    hit = {zone_id for zone_id, hours in zone_hits if cr.in_hours(hours, at)}
     active = {a.zone_id: a for a in running.all(AlertKind.NO_GO_ZONE)}
     for zone_id in sorted(hit | {z for z in active if z is not None}):
         alert = active.get(zone_id)
@@ -117,7 +138,7 @@ def _zone_rules(
             inside_positions=rules.inside_positions,
         )
         if step is r.Step.OPEN:
-            episodes.open_alert(
+            running.open(
                 session,
                 vehicle,
                 AlertKind.NO_GO_ZONE,

@@ -1,8 +1,9 @@
 """Applying the motion rules (fatigue, unscheduled stop, night driving) to one stored fix.
 
-``tracking.record_position`` calls ``apply`` for each fix newer than the vehicle's newest,
+``tracking.record_positions`` calls ``apply`` for each fix newer than the vehicle's newest,
 for dangerous-goods vehicles only, before the corridor rules (an arrival may close the
-permit). The motion state lives on the vehicle row; each episode's on its alert.
+permit). The motion state lives on the vehicle row (``VehicleState`` while a batch is
+applied); each episode's on its alert.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from zhian.domains.transport import episodes, permits
 from zhian.domains.transport import motion_rules as mr
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind
-from zhian.domains.transport.models import Permit, Position, Vehicle
+from zhian.domains.transport.models import Permit
+from zhian.domains.transport.vehicle_state import VehicleState
 
 
-def motion_of(vehicle: Vehicle) -> mr.Motion:
+def motion_of(vehicle: VehicleState) -> mr.Motion:
     """The motion state kept on the vehicle row."""
     halt_at = None
     if vehicle.halt_lon is not None and vehicle.halt_lat is not None:
@@ -33,7 +35,7 @@ def motion_of(vehicle: Vehicle) -> mr.Motion:
     )
 
 
-def _keep(vehicle: Vehicle, state: mr.Motion) -> None:
+def _keep(vehicle: VehicleState, state: mr.Motion) -> None:
     vehicle.stint_started_at, vehicle.halt_since = state.stint_start, state.halt_since
     vehicle.halt_lon, vehicle.halt_lat = state.halt_at or (None, None)
     vehicle.last_lon, vehicle.last_lat = state.last_point or (None, None)
@@ -41,8 +43,8 @@ def _keep(vehicle: Vehicle, state: mr.Motion) -> None:
 
 def apply(
     session: Session,
-    vehicle: Vehicle,
-    pos: Position,
+    vehicle: VehicleState,
+    pos: r.Fix,
     rules: r.AlertRules,
     permit: Permit | None,
     *,
@@ -57,7 +59,7 @@ def apply(
     alert = running.newest(AlertKind.FATIGUE)
     step = mr.fatigue_step(rules, state, active=alert is not None, speed_kmh=pos.speed_kmh)
     if step is r.Step.OPEN:
-        episodes.open_alert(session, vehicle, AlertKind.FATIGUE, at, point=point)
+        running.open(session, vehicle, AlertKind.FATIGUE, at, point=point)
     elif step is r.Step.END and alert is not None:
         # The episode ended when the rest began, not when it was long enough.
         episodes.follow(alert, step, at=state.halt_since or at)
@@ -79,7 +81,7 @@ def apply(
         )
         if step is r.Step.OPEN:
             opened = state.halt_since or at
-            episodes.open_alert(
+            running.open(
                 session,
                 vehicle,
                 AlertKind.UNSCHEDULED_STOP,
@@ -100,7 +102,7 @@ def apply(
         on_trip=permit is not None,
     )
     if step is r.Step.OPEN:
-        episodes.open_alert(
+        running.open(
             session,
             vehicle,
             AlertKind.NIGHT_DRIVING,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from numpy.typing import NDArray
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
@@ -114,26 +116,46 @@ def zones(session: Session) -> ZoneIndex:
     return _index(session, NoGoZone)
 
 
-def on_expressway(session: Session, lon: float, lat: float) -> bool:
-    """Whether a point lies on a registered expressway (inside its band)."""
+def on_expressways(
+    session: Session, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """For each point, whether it lies on a registered expressway (inside its band)."""
     index = _index(session, Expressway)
-    fixes, _ = index.hits(np.array([lon]), np.array([lat]))
-    return len(fixes) > 0
+    fixes, _ = index.hits(lon, lat)
+    out = np.zeros(len(lon), dtype=np.bool_)
+    out[fixes] = True
+    return out
 
 
-def active_permit(session: Session, vehicle_id: int, at: datetime) -> Permit | None:
-    """The vehicle's active permit valid at ``at`` (the newest if several)."""
-    return session.scalar(
-        select(Permit)
-        .where(
-            Permit.vehicle_id == vehicle_id,
-            Permit.status == PermitStatus.ACTIVE,
-            Permit.valid_from <= at,
-            Permit.valid_until > at,
-        )
-        .order_by(Permit.id.desc())
-        .limit(1)
+_ACTIVE = (
+    select(Permit)
+    .where(
+        Permit.vehicle_id.in_(bindparam("ids", expanding=True)),
+        Permit.status == PermitStatus.ACTIVE,
     )
+    .order_by(Permit.id.desc())
+)
+
+
+def active_permits(session: Session, vehicle_ids: Collection[int]) -> dict[int, list[Permit]]:
+    """The active permits of each vehicle, newest first, in one query (``permit_at`` picks)."""
+    found: dict[int, list[Permit]] = {vid: [] for vid in vehicle_ids}
+    if found:
+        for permit in session.scalars(_ACTIVE, {"ids": sorted(found)}):
+            found[permit.vehicle_id].append(permit)
+    return found
+
+
+def permit_at(candidates: list[Permit], at: datetime) -> Permit | None:
+    """The newest of a vehicle's permits that is active and valid at ``at``.
+
+    The status is checked again because an earlier fix of the same batch may have closed
+    the permit (arrival).
+    """
+    for permit in candidates:
+        if permit.status == PermitStatus.ACTIVE and permit.valid_from <= at < permit.valid_until:
+            return permit
+    return None
 
 
 # --- permits --------------------------------------------------------------------------------

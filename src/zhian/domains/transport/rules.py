@@ -88,6 +88,22 @@ class AlertRules:
                 raise ValueError(f"night_hours: {exc}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """One fix as the rules read it (a plain value: the batch path stores fixes with one
+    bulk insert, so the rules must not need a mapped ``Position`` row)."""
+
+    event_id: str
+    located_at: datetime
+    lon: float
+    lat: float
+    speed_kmh: float
+    heading: int
+    altitude_m: int
+    alarm: int
+    status: int
+
+
 class Step(StrEnum):
     """What a fix does to a rule's episode."""
 

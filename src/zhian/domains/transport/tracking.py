@@ -1,59 +1,73 @@
 """Positions coming in, the alert episodes they open and close, and handling the alerts.
 
-``record_position`` is what the bus consumer calls for each ``jt808.position`` event: it
-stores the fix once per event id and applies the rules (``rules.py``; fatigue, unscheduled
-stop and night driving in ``motion_tracking``; corridor, no-go and arrival in
-``corridor_tracking``) in the same transaction. A fix also ends a signal-loss episode (which
-``signal.py`` opens when fixes stop coming). The rules see fixes in time
-order: a fix not newer than the newest one seen (a blind-area batch delivered late) is
-stored for playback, and only the emergency rule looks at it, so that a press made out of
-coverage is never lost. Police units get the emergency rule only.
+``record_positions`` is what the bus consumer calls for each batch of ``jt808.position``
+events (``record_position`` is a batch of one): it stores each fix once per event id and
+applies the rules (``rules.py``; fatigue, unscheduled stop and night driving in
+``motion_tracking``; corridor, no-go and arrival in ``corridor_tracking``) in the same
+transaction. A fix also ends a signal-loss episode (which ``signal.py`` opens when fixes stop
+coming). The rules see fixes in time order: a fix not newer than the newest one seen (a
+blind-area batch delivered late) is stored for playback, and only the emergency rule looks at
+it, so that a press made out of coverage is never lost. Police units get the emergency rule
+only.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+import numpy as np
+from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import alerts
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
+from zhian.core.db import Bulk
 from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
 from zhian.core.scope import Actor
-from zhian.core.time import as_utc
-from zhian.domains.transport import corridor_tracking, episodes, motion_tracking, permits
+from zhian.core.time import as_utc, utcnow
+from zhian.domains.transport import (
+    corridor_tracking,
+    episodes,
+    motion_tracking,
+    permits,
+    vehicle_state,
+)
 from zhian.domains.transport import rules as r
 from zhian.domains.transport.choices import AlertKind, AlertStatus
-from zhian.domains.transport.models import Alert, Position, Vehicle
+from zhian.domains.transport.models import Alert, Permit, Position
 from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
+from zhian.domains.transport.vehicle_state import VehicleState
 from zhian.gateways.jt808.directory import terminal_key
+
+# Statements of the batch path built once: building an IN of hundreds of values costs a
+# coercion per value, every batch.
+_STORED = select(Position.event_id).where(Position.event_id.in_(bindparam("ids", expanding=True)))
 
 
 class UnknownTerminal(LookupError):
     """A position from a terminal that no provisioned vehicle carries (any more)."""
 
 
-def record_position(
-    session: Session, *, report: PositionReport, event_id: str, rules: r.AlertRules
-) -> Position | None:
-    """Store one fix (once per event id) and apply the alert rules; None if already stored."""
-    if session.scalar(select(Position.id).where(Position.event_id == event_id)) is not None:
-        return None
-    # Locking the vehicle row serialises the rules per vehicle across concurrent consumers.
-    vehicle = session.scalar(
-        select(Vehicle)
-        .where(Vehicle.terminal_phone == terminal_key(report.phone))
-        .with_for_update()
-    )
-    if vehicle is None:
-        raise UnknownTerminal(report.phone)
-    located_at = as_utc(report.time)
-    position = Position(
-        vehicle_id=vehicle.id,
-        located_at=located_at,
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What ``record_positions`` did with a batch."""
+
+    stored: list[str]  # event ids stored, in the batch's order
+    unknown: list[tuple[str, str]]  # (event id, terminal) of fixes no vehicle carries
+
+
+def fix_of(report: PositionReport, event_id: str) -> r.Fix:
+    """The fix of a position event as the rules read it (time in UTC)."""
+    return r.Fix(
+        event_id=event_id,
+        located_at=as_utc(report.time),
         lon=report.lon,
         lat=report.lat,
         speed_kmh=report.speed_kmh,
@@ -61,30 +75,144 @@ def record_position(
         altitude_m=report.altitude_m,
         alarm=report.alarm,
         status=report.status,
-        event_id=event_id,
     )
-    session.add(position)
-    latest = vehicle.last_position_at
-    if latest is None or located_at > latest:
-        before = motion_tracking.motion_of(vehicle)
-        vehicle.last_position_at = located_at
-        _live(session, vehicle, position, rules, before)
-    else:
-        _late(session, vehicle, position)
-    session.flush()
-    return position
+
+
+def record_position(
+    session: Session, *, report: PositionReport, event_id: str, rules: r.AlertRules
+) -> Position | None:
+    """Store one fix (once per event id) and apply the alert rules; None if already stored."""
+    recorded = record_positions(session, [(event_id, report)], rules)
+    if recorded.unknown:
+        raise UnknownTerminal(report.phone)
+    if not recorded.stored:
+        return None
+    return session.scalar(select(Position).where(Position.event_id == event_id))
+
+
+def record_positions(
+    session: Session, reports: Sequence[tuple[str, PositionReport]], rules: r.AlertRules
+) -> Recorded:
+    """Store a batch of fixes (once per event id) and apply the alert rules to each, in order.
+
+    The fixes are applied in the batch's order, exactly as one ``record_position`` each would
+    (a fix older than its vehicle's newest is late, whatever the batch holds after it); what
+    changes is the cost: one query each for the stored event ids, the vehicles (locked), their
+    running episodes and their permits, the no-go and expressway tests for all fixes at once,
+    the rule state kept in memory between fixes, one bulk insert of the positions and one
+    flush of the rows that changed.
+    """
+    wanted = [event_id for event_id, _ in reports]
+    seen = set(session.scalars(_STORED, {"ids": wanted}) if wanted else ())
+    todo: list[tuple[str, r.Fix]] = []
+    for event_id, report in reports:
+        if event_id in seen:
+            continue
+        seen.add(event_id)
+        todo.append((report.phone, fix_of(report, event_id)))
+    if not todo:
+        return Recorded([], [])
+    vehicles = vehicle_state.load(session, {terminal_key(phone) for phone, _ in todo})
+    ids = [v.id for v in vehicles.values()]
+    running = episodes.Running.of_vehicles(session, ids)
+    trips = permits.active_permits(session, ids)
+    lon = np.fromiter((f.lon for _, f in todo), np.float64, len(todo))
+    lat = np.fromiter((f.lat for _, f in todo), np.float64, len(todo))
+    zone_hits = corridor_tracking.zones_hit(permits.zones(session), lon, lat)
+    fast = [f.speed_kmh > rules.ordinary_speed_limit_kmh for _, f in todo]
+    # Only a fix above the ordinary limit needs the road: below it no limit is broken.
+    expressway = permits.on_expressways(session, lon, lat) if any(fast) else None
+
+    rows: list[tuple[object, ...]] = []
+    now = utcnow()
+    stored: list[str] = []
+    unknown: list[tuple[str, str]] = []
+    for n, (phone, fix) in enumerate(todo):
+        vehicle = vehicles.get(terminal_key(phone))
+        if vehicle is None:
+            unknown.append((fix.event_id, phone))
+            continue
+        rows.append(_row(vehicle, fix, now))
+        stored.append(fix.event_id)
+        latest = vehicle.last_position_at
+        if latest is None or fix.located_at > latest:
+            before = motion_tracking.motion_of(vehicle)
+            vehicle.last_position_at, vehicle.changed = fix.located_at, True
+            episodes_now = running[vehicle.id]
+            _live(
+                session,
+                vehicle,
+                fix,
+                rules,
+                before,
+                running=episodes_now,
+                permit=permits.permit_at(trips[vehicle.id], fix.located_at),
+                on_expressway=fast[n] and expressway is not None and bool(expressway[n]),
+                zone_hits=zone_hits[n],
+            )
+            episodes_now.settle()
+        else:
+            _late(session, vehicle, fix)
+    vehicle_state.store(session, vehicles.values())
+    _POSITIONS.execute(session, rows)
+    session.flush()  # the alerts and permits the rules changed
+    return Recorded(stored, unknown)
+
+
+_POSITIONS = Bulk(
+    insert(cast(Table, Position.__table__)),
+    (
+        "vehicle_id",
+        "located_at",
+        "lon",
+        "lat",
+        "speed_kmh",
+        "heading",
+        "altitude_m",
+        "alarm",
+        "status",
+        "event_id",
+        "created_at",
+        "updated_at",
+    ),
+)
+
+
+def _row(vehicle: VehicleState, fix: r.Fix, now: datetime) -> tuple[object, ...]:
+    return (
+        vehicle.id,
+        fix.located_at,
+        fix.lon,
+        fix.lat,
+        fix.speed_kmh,
+        fix.heading,
+        fix.altitude_m,
+        fix.alarm,
+        fix.status,
+        fix.event_id,
+        now,
+        now,
+    )
 
 
 def _live(
-    session: Session, vehicle: Vehicle, pos: Position, rules: r.AlertRules, before: Motion
+    session: Session,
+    vehicle: VehicleState,
+    pos: r.Fix,
+    rules: r.AlertRules,
+    before: Motion,
+    *,
+    running: episodes.Running,
+    permit: Permit | None,
+    on_expressway: bool,
+    zone_hits: Collection[corridor_tracking.ZoneHit],
 ) -> None:
     at = pos.located_at
-    running = episodes.Running(session, vehicle.id)
     episodes.follow(running.newest(AlertKind.SIGNAL_LOSS), r.Step.END, at=at)
     alert = running.newest(AlertKind.EMERGENCY)
     step = r.emergency_step(active=alert is not None, alarm=pos.alarm)
     if step is r.Step.OPEN:
-        episodes.open_alert(session, vehicle, AlertKind.EMERGENCY, at, point=(pos.lon, pos.lat))
+        running.open(session, vehicle, AlertKind.EMERGENCY, at, point=(pos.lon, pos.lat))
     else:
         episodes.follow(alert, step, at=at)
 
@@ -96,25 +224,22 @@ def _live(
         active=alert is not None,
         calm_count=alert.calm_count if alert is not None else 0,
         speed_kmh=pos.speed_kmh,
-        # Only a fix above the ordinary limit needs the road: below it no limit is broken.
-        on_expressway=pos.speed_kmh > rules.ordinary_speed_limit_kmh
-        and permits.on_expressway(session, pos.lon, pos.lat),
+        on_expressway=on_expressway,
     )
     if step is r.Step.OPEN:
-        opened = episodes.open_alert(
-            session, vehicle, AlertKind.OVERSPEED, at, point=(pos.lon, pos.lat)
-        )
+        opened = running.open(session, vehicle, AlertKind.OVERSPEED, at, point=(pos.lon, pos.lat))
         opened.peak_speed_kmh = pos.speed_kmh
     else:
         episodes.follow(alert, step, at=at, calm=calm)
         if alert is not None and step is r.Step.CONTINUE:
             alert.peak_speed_kmh = max(alert.peak_speed_kmh or 0.0, pos.speed_kmh)
-    permit = permits.active_permit(session, vehicle.id, at)
     motion_tracking.apply(session, vehicle, pos, rules, permit, before=before, running=running)
-    corridor_tracking.apply(session, vehicle, pos, rules, permit, running=running)
+    corridor_tracking.apply(
+        session, vehicle, pos, rules, permit, running=running, zone_hits=zone_hits
+    )
 
 
-def _late(session: Session, vehicle: Vehicle, pos: Position) -> None:
+def _late(session: Session, vehicle: VehicleState, pos: r.Fix) -> None:
     if not r.emergency_pressed(pos.alarm):
         return
     current = session.scalar(

@@ -6,6 +6,7 @@ are WGS-84 in the standard, so they pass through unchanged; time becomes UTC.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import UTC
 from typing import Any
@@ -83,11 +84,25 @@ EXTRA_NAMES: dict[int, str] = {
 
 def alarm_flags(alarm: int) -> list[str]:
     """Names of the alarm bits set, low bit first; undefined bits appear as ``bitN``."""
-    return [ALARM_BITS.get(bit, f"bit{bit}") for bit in range(32) if alarm >> bit & 1]
+    if not alarm:
+        return []  # nearly every fix: no alarm
+    return list(_alarm_flags(alarm))
+
+
+@functools.lru_cache(maxsize=1024)
+def _alarm_flags(alarm: int) -> tuple[str, ...]:
+    return tuple(ALARM_BITS.get(bit, f"bit{bit}") for bit in range(32) if alarm >> bit & 1)
 
 
 def status_flags(status: int) -> dict[str, bool | str]:
     """Every named status bit as a boolean, plus ``load`` from bits 8-9."""
+    # A fleet reports a handful of distinct status words: each is spelled out once, and
+    # every event gets its own copy (a consumer may change its event's data).
+    return dict(_status_flags(status))
+
+
+@functools.lru_cache(maxsize=1024)
+def _status_flags(status: int) -> dict[str, bool | str]:
     flags: dict[str, bool | str] = {
         name: bool(status >> bit & 1) for bit, name in STATUS_BITS.items()
     }
@@ -106,19 +121,11 @@ def position_event_id(phone: str, loc: Location) -> str:
     It hashes the fix itself rather than the serial: a terminal that missed our answer
     resends the same fix later, often inside a 0x0704 blind-area batch with a new serial.
     """
-    key = "|".join(
-        str(v)
-        for v in (
-            phone,
-            loc.time.isoformat(),
-            loc.lat,
-            loc.lon,
-            loc.alarm,
-            loc.status,
-            loc.speed_kmh,
-            loc.heading,
-            loc.altitude_m,
-        )
+    # One f-string (str() of each value, as the ids have always been made): ids must not
+    # change, or a fix resent across an upgrade would be stored twice.
+    key = (
+        f"{phone}|{loc.time.isoformat()}|{loc.lat}|{loc.lon}|{loc.alarm}|{loc.status}"
+        f"|{loc.speed_kmh}|{loc.heading}|{loc.altitude_m}"
     )
     return "jt808-" + hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 

@@ -229,6 +229,7 @@ class _Session:
         self.link_head: Header | None = None  # the authenticated terminal's header, for commands
         self.last_valid = clock()
         self.reason = "closed"
+        self.pending: list[bytes] = []  # answers not yet written
 
     async def run(self) -> None:
         """Read, split and handle frames until the peer leaves or goes quiet."""
@@ -237,7 +238,9 @@ class _Session:
             # Only a valid frame resets the idle clock: a peer sending garbage is not alive.
             remaining = self.last_valid + limits.idle_timeout - self.server.clock()
             try:
-                chunk = await asyncio.wait_for(self.reader.read(limits.read_size), remaining)
+                # A timeout context, not wait_for: that wraps every read in a task of its own.
+                async with asyncio.timeout(remaining):
+                    chunk = await self.reader.read(limits.read_size)
             except TimeoutError:
                 c.idle_timeouts += 1
                 self.reason = "idle_timeout"
@@ -249,6 +252,7 @@ class _Session:
             for raw in self.splitter.feed(chunk):
                 await self._pace(self.frame_bucket, 1)
                 await self._on_raw(raw)
+            await self._flush()
             c.garbage_bytes += self.splitter.garbage_bytes - garbage
             # Hand the loop to other connections between chunks, even if more data is ready.
             await asyncio.sleep(0)
@@ -257,6 +261,7 @@ class _Session:
         wait = bucket.delay(cost)
         if wait > 0:
             self.server.counters.throttled += 1
+            await self._flush()  # the answers so far do not wait for the throttle
             await asyncio.sleep(wait)
 
     async def _on_raw(self, raw: bytes) -> None:
@@ -424,9 +429,23 @@ class _Session:
             version=head.version,
             protocol_version=head.protocol_version or 1,
         )
-        self.writer.write(frame)
-        # A peer that never reads would otherwise grow our write buffer without bound.
-        await asyncio.wait_for(self.writer.drain(), self.server.limits.write_timeout)
+        # Sent with the other answers to the same chunk: a terminal that pipelines its
+        # reports gets one write (one system call) for them, not one per frame.
+        self.pending.append(frame)
+
+    async def _flush(self) -> None:
+        if not self.pending:
+            return
+        self.writer.write(b"".join(self.pending))
+        self.pending.clear()
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() > transport.get_write_buffer_limits()[0]:
+            # A peer that never reads would otherwise grow our write buffer without bound.
+            await asyncio.wait_for(self.writer.drain(), self.server.limits.write_timeout)
+        else:
+            # At or under the low-water mark writing is never paused: this returns at once
+            # (raising if the connection is gone) and needs no timeout task of its own.
+            await self.writer.drain()
 
     async def finish(self) -> None:
         """Publish the offline event if needed and close the socket."""

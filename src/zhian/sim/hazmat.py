@@ -276,7 +276,12 @@ def seed_hazmat(session: Session, *, now: datetime) -> DemoLedger:
         made = [f"{FACTORY}{stamp}A{n * 100 + i + 1:05d}" for i in range(DETONATORS_PER_DAY)]
         cases = [f"{FACTORY}{stamp}E{n * 100 + i + 1:05d}" for i in range(CASES_PER_DAY)]
         for i, code in enumerate(made + cases):
-            item = {"kind": "explosive", "code": code, "hazard_class": "1.1"}
+            item = {
+                "kind": "explosive",
+                "code_type": "detonator",
+                "code": code,
+                "hazard_class": "1.1",
+            }
             write("produce", "maker", code, at(day, 8, i), item=item, reference=f"生产批 {stamp}")
         # The seller buys most of the day's output and takes it into its depot.
         bought = made[:4] + cases[:1]

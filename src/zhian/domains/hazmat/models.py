@@ -77,6 +77,9 @@ class Item(Base):
     code: Mapped[str] = mapped_column(unique=True)
     hazard_class: Mapped[str] = mapped_column()
     un_number: Mapped[str | None] = mapped_column()
+    cas: Mapped[str | None] = mapped_column()  # a chemical's CAS registry number
+    # What an explosive's code marks (codes.CodeType: detonator, box, case); None if not said.
+    code_type: Mapped[str | None] = mapped_column()
     unit: Mapped[str] = mapped_column()
     # "active", "used", "destroyed", "lost": a fold of the ledger, kept with it.
     state: Mapped[str] = mapped_column(default="active")

@@ -7,8 +7,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
+from zhian.domains.hazmat.codes import CodeType, check_cas, check_code
 from zhian.domains.transport.choices import HAZARD_CLASSES
 
 DIVISION_PATTERN = r"^\d{6,12}$"
@@ -179,10 +187,37 @@ class ItemIn(BaseModel):
     """The item an event concerns; class, UN number and unit are needed when it is produced."""
 
     kind: ItemKind
+    # Before ``code``, whose check depends on it.
+    code_type: CodeType | None = Field(
+        default=None, description="An explosive's code: detonator (GA 441, 13 chars), box, case"
+    )
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     hazard_class: str | None = None
     un_number: Annotated[str | None, Field(pattern=r"^UN\d{4}$")] = None
+    cas: str | None = Field(default=None, description="A chemical's CAS number, e.g. 7664-93-9")
     unit: Annotated[str, StringConstraints(max_length=16)] = "kg"
+
+    @field_validator("code_type")
+    @classmethod
+    def _explosives_only(cls, value: CodeType | None, info: ValidationInfo) -> CodeType | None:
+        if value is not None and info.data.get("kind") != ItemKind.EXPLOSIVE:
+            raise ValueError("only an explosive's code has a code type")
+        return value
+
+    @field_validator("code")
+    @classmethod
+    def _structure(cls, value: str, info: ValidationInfo) -> str:
+        code_type = info.data.get("code_type")
+        return value if code_type is None else check_code(value, code_type)
+
+    @field_validator("cas")
+    @classmethod
+    def _cas(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("kind") != ItemKind.CHEMICAL:
+            raise ValueError("only a chemical has a CAS number")
+        return check_cas(value.strip())
 
     @field_validator("hazard_class")
     @classmethod

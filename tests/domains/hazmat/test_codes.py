@@ -1,0 +1,80 @@
+"""Item codes: detonator shell codes (GA 441), package bar codes and CAS numbers."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from zhian.domains.hazmat.codes import (
+    CodeType,
+    ShellCode,
+    check_cas,
+    check_code,
+    parse_shell_code,
+)
+from zhian.domains.hazmat.schemas import ItemIn
+
+
+def test_a_shell_code_parts() -> None:
+    # Producer 53, made 2026-03-15 (year digit 6), feature code A, serial 00042.
+    assert parse_shell_code("5360315A00042") == ShellCode("53", 6, 3, 15, "A", "00042")
+    assert parse_shell_code("0190229700001").day == 29  # 29 February: some year has it
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("5360315A0004", "13 位"),  # 12 characters
+        ("5360315A000421", "13 位"),  # 14
+        ("0060315A00042", "企业代号"),
+        ("5361315A00042", "月份"),
+        ("5360431A00042", "日期"),  # 31 April
+        ("5360300A00042", "日期"),
+        ("5360315o00042", "特征号"),  # lower-case o reads as zero on a shell
+        ("5360315-00042", "特征号"),
+        ("536031AA00042", "企业代号2位"),  # a letter where the day goes
+        ("5360315A0004X", "流水号5位"),
+    ],
+)
+def test_malformed_shell_codes_are_refused_saying_why(code: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        parse_shell_code(code)
+
+
+def test_package_codes_are_code_128() -> None:
+    assert check_code("BOX-5360315A000", CodeType.BOX) == "BOX-5360315A000"
+    with pytest.raises(ValueError, match="Code 128"):
+        check_code("箱5360315", CodeType.CASE)
+    with pytest.raises(ValueError, match="Code 128"):
+        check_code("X" * 49, CodeType.BOX)
+
+
+def test_cas_check_digit() -> None:
+    assert check_cas("7664-93-9") == "7664-93-9"  # sulphuric acid
+    assert check_cas("7732-18-5") == "7732-18-5"  # water
+    assert check_cas("50-00-0") == "50-00-0"  # formaldehyde
+    with pytest.raises(ValueError, match="校验码"):
+        check_cas("7664-93-8")
+    with pytest.raises(ValueError, match="格式"):
+        check_cas("766493-9")
+
+
+def test_the_event_input_checks_the_code_against_its_type() -> None:
+    ok = ItemIn.model_validate(
+        {"kind": "explosive", "code": "5360315A00042", "code_type": "detonator"}
+    )
+    assert ok.code == "5360315A00042"
+    with pytest.raises(ValidationError) as bad:
+        ItemIn.model_validate(
+            {"kind": "explosive", "code": "5360431A00042", "code_type": "detonator"}
+        )
+    assert bad.value.errors()[0]["loc"] == ("code",)
+    assert "日期" in bad.value.errors()[0]["msg"]
+    with pytest.raises(ValidationError) as cas:
+        ItemIn.model_validate(
+            {"kind": "chemical", "code": "LOT-1", "cas": "7664-93-8", "un_number": "UN1830"}
+        )
+    assert cas.value.errors()[0]["loc"] == ("cas",)
+    with pytest.raises(ValidationError) as wrong:
+        ItemIn.model_validate({"kind": "chemical", "code": "LOT-1", "code_type": "box"})
+    assert wrong.value.errors()[0]["loc"] == ("code_type",)

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -31,8 +31,8 @@ CHUNK = 900
 
 # Core statements built once: a batch of one event runs a dozen of them, and building and
 # keying a statement costs more than SQLite takes to run it.
-_head, _item, _stock = ChainHead.__table__, Item.__table__, Stock.__table__
-_entry, _licence, _site = LedgerEntry.__table__, Licence.__table__, Site.__table__
+_head, _item, _stock = (cast(Table, m.__table__) for m in (ChainHead, Item, Stock))
+_entry, _licence, _site = (cast(Table, m.__table__) for m in (LedgerEntry, Licence, Site))
 _LOCK = (
     select(_head.c.id, _head.c.enterprise_id, _head.c.seq, _head.c.hash)
     .where(_head.c.enterprise_id.in_(bindparam("keys", expanding=True)))

@@ -186,17 +186,16 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
 # row is judged in Python (:func:`_columns_match`), so an unusual but honest row costs time,
 # never a false alarm.
 _RENDER = {
+    # json_object writes the whole text in C: half the cost of concatenating the pieces. A
+    # payload that is no JSON at all becomes null (json() would stop the query).
     "sqlite": (
-        """'{"actor":' || json_quote(actor) || ',"actor_id":' || json_quote(actor_id)"""
-        """ || ',"at":"' || replace(at, ' ', 'T') || 'Z","enterprise_id":' || enterprise_id"""
-        """ || ',"event":' || json_quote(event)"""
-        """ || ',"from_enterprise_id":' || json_quote(from_enterprise_id)"""
-        """ || ',"item_id":' || item_id || ',"payload":' || payload || ',"quantity":"'"""
-        """ || CASE WHEN typeof(quantity) IN ('integer', 'real')"""
-        """ THEN printf('%.3f', quantity) END"""
-        """ || '","reference":' || json_quote(reference) || ',"seq":' || seq"""
-        """ || ',"site_id":' || json_quote(site_id)"""
-        """ || ',"to_enterprise_id":' || json_quote(to_enterprise_id) || '}'"""
+        "json_object('actor', actor, 'actor_id', actor_id, 'at', replace(at, ' ', 'T') || 'Z',"
+        " 'enterprise_id', enterprise_id, 'event', event, 'from_enterprise_id', from_enterprise_id,"
+        " 'item_id', item_id, 'payload', json(CASE WHEN json_valid(payload) THEN payload END),"
+        " 'quantity',"
+        " CASE WHEN typeof(quantity) IN ('integer', 'real') THEN printf('%.3f', quantity) END,"
+        " 'reference', reference, 'seq', seq, 'site_id', site_id,"
+        " 'to_enterprise_id', to_enterprise_id)"
     ),
     "postgresql": (
         """'{"actor":' || to_json(actor)::text"""

@@ -13,6 +13,7 @@ id until it is written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -136,10 +137,9 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
         yield ordered[start : start + CHUNK]
 
 
-def _amounts(text: str) -> dict[str, Decimal]:
-    from zhian.domains.hazmat.ledger import amounts
-
-    return amounts(text)
+def amounts(text: str) -> dict[str, Decimal]:
+    """A stored class → quantity map."""
+    return {k: Decimal(v) for k, v in json.loads(text).items()}
 
 
 class Book:
@@ -204,14 +204,14 @@ class Book:
         for e in wanted:
             self._licences[e] = []
         for e, number, limits, since, until in self._rows(_LICENCES, wanted):
-            self._licences[int(e)].append(LicenceRow(number, _amounts(limits), since, until))
+            self._licences[int(e)].append(LicenceRow(number, amounts(limits), since, until))
 
     def _load_sites(self, site_ids: Iterable[int]) -> None:
         wanted = set(site_ids) - set(self._sites)
         for site_id in wanted:
             self._sites[site_id] = None
         for site_id, e, name, capacity in self._rows(_SITES, wanted):
-            self._sites[int(site_id)] = SiteRow(int(site_id), int(e), name, _amounts(capacity))
+            self._sites[int(site_id)] = SiteRow(int(site_id), int(e), name, amounts(capacity))
 
     # -- what the rules ask -----------------------------------------------------------------
 

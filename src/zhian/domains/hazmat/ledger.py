@@ -41,6 +41,7 @@ from zhian.core.errors import Conflict, DomainError, InvalidInput
 from zhian.core.scope import Actor
 from zhian.core.time import local
 from zhian.domains.hazmat.book import Book, ItemState, Key, SiteRow
+from zhian.domains.hazmat.book import amounts as amounts  # where callers have read it
 from zhian.domains.hazmat.models import LedgerEntry
 from zhian.domains.hazmat.schemas import UNIQUE_KINDS, EventIn, EventType
 
@@ -56,11 +57,6 @@ NEEDS_TO = frozenset({E.TRANSFER, E.DELIVER})
 NEEDS_LICENCE = frozenset(E) - {E.DESTROY, E.LOSS, E.COUNT}
 Position = tuple[int, int | None, int]  # enterprise, site (None: no site), item
 K = TypeVar("K", int, str)  # an item by id (entries) or by code (a batch being planned)
-
-
-def amounts(text: str) -> dict[str, Decimal]:
-    """A stored class → quantity map."""
-    return {k: Decimal(v) for k, v in json.loads(text).items()}
 
 
 def dump_amounts(values: Mapping[str, Decimal]) -> str:

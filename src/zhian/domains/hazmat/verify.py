@@ -10,7 +10,7 @@ in as :class:`Pins`: heads and roots the ledger must still hold.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -144,7 +144,6 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
     """Recompute every enterprise chain against its head and every sealed day's root, and
     hold them against the heads and roots signed checkpoints pinned."""
     pins = pinned or Pins()
-    checked = 0
     heads = session.execute(
         select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash).order_by(
             ChainHead.enterprise_id
@@ -157,11 +156,60 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
             first_bad_seq=1,
             reason="chain missing (in a signed checkpoint)",
         )
+    checked = _one_pass(session, heads, pins)
+    if checked is None:
+        found = _each_chain(session, heads, pins)
+        if isinstance(found, LedgerReport):
+            return found
+        checked = found
+    return _verify_roots(session, pins, checked)
+
+
+def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
+    """Every chain checked in one read of the table in id order, the order in which each
+    enterprise's entries were appended (in seq order, under its head's lock): no index
+    lookup per entry. The number of entries if every chain holds up to its head and its
+    pins; None otherwise, and :func:`_each_chain` then walks each chain in seq order to name
+    the first bad entry."""
+    state = {int(e): hashchain.ChainHead(0, hashchain.GENESIS) for e, _, _ in heads}
+    wanted = {int(e): {**pins.heads.get(int(e), {}), int(s): str(h)} for e, s, h in heads}
+    seen: dict[int, dict[int, str]] = {e: {} for e in state}
+    checked = 0
+    for rows in _batches(session, _SCAN, ()):
+        chains: dict[int, list[Any]] = {}
+        for row in rows:
+            chains.setdefault(row[0], []).append(row[1:])
+        for e, chain in chains.items():
+            anchor = state.get(e)
+            if anchor is None:
+                continue  # no head, no chain: as the walk of each chain does
+            report = hashchain.verify_chain_encoded(
+                _checked(session, e, chain, wanted[e], seen[e]), anchor=anchor
+            )
+            if not report.ok:
+                return None
+            state[e] = report.head
+            checked += report.checked
+    for e, head_seq, head_hash in heads:
+        at_head = seen[e].get(head_seq) if head_seq else hashchain.GENESIS
+        if state[e].seq < head_seq or at_head != head_hash:
+            return None
+        if against_pins(pins.heads.get(e, {}), seen[e], state[e].seq)[1] is not None:
+            return None
+    return checked
+
+
+def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerReport | int:
+    """Each chain walked in seq order against its head and its pins: the first bad entry's
+    report, or the number of entries."""
+    checked = 0
     for enterprise_id, head_seq, head_hash in heads:
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
+        rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
         report = hashchain.verify_chain_encoded(
-            _stored(session, enterprise_id, wanted, seen), expected_head=(head_seq, head_hash)
+            _checked(session, enterprise_id, rows, wanted, seen),
+            expected_head=(head_seq, head_hash),
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
@@ -176,7 +224,7 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
                 reason=reason,
                 checkpoints=pins.checkpoints,
             )
-    return _verify_roots(session, pins, checked)
+    return checked
 
 
 # The columns of an entry rendered, by the database, exactly as the canonical encoding writes
@@ -210,48 +258,58 @@ _RENDER = {
         """ || ',"to_enterprise_id":' || coalesce(to_enterprise_id::text, 'null') || '}'"""
     ),
 }
-_BATCH = (
-    "SELECT seq, prev_hash, hash, canonical, canonical = ({render}) FROM hazmat_ledger_entry "
-    "WHERE enterprise_id = {p} AND seq > {p} ORDER BY seq LIMIT {p}"
+# One chain in seq order (keyset on seq), or the whole table in id order (keyset on id).
+_CHAIN = (
+    "SELECT seq, seq, prev_hash, hash, canonical, canonical = ({render}) "
+    "FROM hazmat_ledger_entry WHERE enterprise_id = {p} AND seq > {p} ORDER BY seq LIMIT {p}"
+)
+_SCAN = (
+    "SELECT id, enterprise_id, seq, prev_hash, hash, canonical, canonical = ({render}) "
+    "FROM hazmat_ledger_entry WHERE id > {p} ORDER BY id LIMIT {p}"
 )
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 
 
-def _stored(
-    session: Session,
-    enterprise_id: int,
-    wanted: Mapping[int, str],
-    seen: dict[int, str],
-    batch: int = BATCH,
-) -> Iterator[tuple[int, str, str, bytes]]:
-    """(seq, prev_hash, hash, stored canonical bytes) of a chain in seq order, from a raw
-    DB-API cursor in batches (row materialisation is most of the cost of a million entries);
-    an entry whose columns no longer say what its bytes do comes with empty bytes, which the
-    chain check reports as altered. Notes the hashes at the pinned seqs on the way."""
+def _batches(session: Session, query: str, where: tuple[Any, ...]) -> Iterator[list[Any]]:
+    """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
+    the cost of a million entries), each without the keyset column it leads with."""
     dialect = session.get_bind().dialect
-    sql = _BATCH.format(
+    sql = query.format(
         render=_RENDER.get(dialect.name, _RENDER["sqlite"]),
         p="?" if dialect.paramstyle == "qmark" else "%s",
     )
     cursor = session.connection().connection.cursor()
-    last: Any = -(2**62)  # below any seq, even a tampered one
+    last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:
         while True:
-            cursor.execute(sql, (enterprise_id, last, batch))
+            cursor.execute(sql, (*where, last, BATCH))
             rows = cursor.fetchall()
             if not rows:
                 return
             last = rows[-1][0]
-            for seq, prev_hash, stored, data, same in rows:
-                if seq in wanted:
-                    seen[seq] = stored
-                encoded = data.encode("utf-8") if isinstance(data, str) else b""
-                if not same and not _columns_match(session, enterprise_id, seq, encoded):
-                    encoded = b""
-                yield seq, prev_hash, stored, encoded
+            yield [row[1:] for row in rows]
     finally:
         cursor.close()
+
+
+def _checked(
+    session: Session,
+    enterprise_id: int,
+    rows: Iterable[Any],
+    wanted: Mapping[int, str],
+    seen: dict[int, str],
+) -> Iterator[tuple[int, str, str, bytes]]:
+    """(seq, prev_hash, hash, stored canonical bytes) of one chain's rows; an entry whose
+    columns no longer say what its bytes do comes with empty bytes, which the chain check
+    reports as altered. Notes the hashes at the ``wanted`` seqs on the way."""
+    for seq, prev_hash, stored, data, same in rows:
+        if seq in wanted:
+            seen[seq] = stored
+        encoded = data.encode("utf-8") if isinstance(data, str) else b""
+        if not same and not _columns_match(session, enterprise_id, seq, encoded):
+            encoded = b""
+        yield seq, prev_hash, stored, encoded
 
 
 def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) -> bool:

@@ -135,7 +135,7 @@ def test_entries_render_in_sql_as_their_canonical_bytes(session: Session) -> Non
         at=AT,
     )
     dialect = session.get_bind().dialect.name
-    render = verify._RENDER[dialect]
+    render = verify.RENDER[dialect]
     honest = session.execute(
         select(func.count()).select_from(LedgerEntry).where(LedgerEntry.canonical == _sql(render))
     ).scalar()

@@ -53,7 +53,7 @@ def test_entries_recorded_before_0016_are_filled_in(fresh_url: str) -> None:
         upgrade(fresh_url)
         with make_sessionmaker(engine)() as session:
             assert verify.verify_all(session).ok
-            render = literal_column(f"({verify._RENDER[engine.dialect.name]})")
+            render = literal_column(f"({verify.RENDER[engine.dialect.name]})")
             fast = session.scalar(
                 select(func.count()).select_from(LedgerEntry).where(LedgerEntry.canonical == render)
             )

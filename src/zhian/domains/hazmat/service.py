@@ -244,7 +244,7 @@ def lock_chain(session: Session, enterprise_id: int) -> None:
 
 
 def _with_window(
-    session: Session, actor: Actor, data: EventIn, at: datetime, book: Book | None = None
+    session: Session, actor: Actor, data: EventIn, at: datetime, book: Book
 ) -> EventIn:
     """A ship or issue with the end of its custody window written into its payload.
 
@@ -261,7 +261,7 @@ def _with_window(
         if not isinstance(permit_id, int):
             raise InvalidInput("运输许可证编号须为整数", field="payload.permit_id")
         permit = permits.get_permit(session, actor=actor, permit_id=permit_id)
-        item = (book or Book(session)).item(data.item.code)
+        item = book.item(data.item.code)  # as the batch's earlier events left it
         if item is not None and item.hazard_class != permit.hazard_class:
             raise Conflict(
                 f"运输许可证 {permit.id} 为第 {permit.hazard_class} 类，"

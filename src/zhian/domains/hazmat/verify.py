@@ -199,6 +199,23 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
     return checked
 
 
+def verify_chain_of(
+    session: Session,
+    enterprise_id: int,
+    *,
+    expected_head: tuple[int, str],
+    noting: tuple[Mapping[int, str], dict[int, str]] | None = None,
+) -> hashchain.ChainReport:
+    """One enterprise's chain walked in seq order over its stored bytes, each entry's columns
+    held against them (for a page that shows one chain); ``noting`` (seqs wanted, a dict to
+    fill) collects the hashes at those seqs on the way."""
+    wanted, seen = noting if noting is not None else ({}, {})
+    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
+    return hashchain.verify_chain_encoded(
+        _checked(session, enterprise_id, rows, wanted, seen), expected_head=expected_head
+    )
+
+
 def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerReport | int:
     """Each chain walked in seq order against its head and its pins: the first bad entry's
     report, or the number of entries."""
@@ -206,10 +223,8 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
     for enterprise_id, head_seq, head_hash in heads:
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
-        rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
-        report = hashchain.verify_chain_encoded(
-            _checked(session, enterprise_id, rows, wanted, seen),
-            expected_head=(head_seq, head_hash),
+        report = verify_chain_of(
+            session, enterprise_id, expected_head=(head_seq, head_hash), noting=(wanted, seen)
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
@@ -233,7 +248,7 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
 # whose rendering equals its stored ``canonical`` holds what its hash commits to; any other
 # row is judged in Python (:func:`_columns_match`), so an unusual but honest row costs time,
 # never a false alarm.
-_RENDER = {
+RENDER = {
     # json_object writes the whole text in C: half the cost of concatenating the pieces. A
     # payload that is no JSON at all becomes null (json() would stop the query).
     "sqlite": (
@@ -276,7 +291,7 @@ def _batches(session: Session, query: str, where: tuple[Any, ...]) -> Iterator[l
     the cost of a million entries), each without the keyset column it leads with."""
     dialect = session.get_bind().dialect
     sql = query.format(
-        render=_RENDER.get(dialect.name, _RENDER["sqlite"]),
+        render=RENDER.get(dialect.name, RENDER["sqlite"]),
         p="?" if dialect.paramstyle == "qmark" else "%s",
     )
     cursor = session.connection().connection.cursor()

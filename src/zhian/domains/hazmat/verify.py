@@ -275,11 +275,11 @@ RENDER = {
 }
 # One chain in seq order (keyset on seq), or the whole table in id order (keyset on id).
 _CHAIN = (
-    "SELECT seq, seq, prev_hash, hash, canonical, canonical = ({render}) "
+    "SELECT seq, seq, prev_hash, hash, {stored}, canonical = ({render}) "
     "FROM hazmat_ledger_entry WHERE enterprise_id = {p} AND seq > {p} ORDER BY seq LIMIT {p}"
 )
 _SCAN = (
-    "SELECT id, enterprise_id, seq, prev_hash, hash, canonical, canonical = ({render}) "
+    "SELECT id, enterprise_id, seq, prev_hash, hash, {stored}, canonical = ({render}) "
     "FROM hazmat_ledger_entry WHERE id > {p} ORDER BY id LIMIT {p}"
 )
 BATCH = 20_000
@@ -290,8 +290,11 @@ def _batches(session: Session, query: str, where: tuple[Any, ...]) -> Iterator[l
     """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
     the cost of a million entries), each without the keyset column it leads with."""
     dialect = session.get_bind().dialect
+    sqlite = dialect.name == "sqlite"
     sql = query.format(
         render=RENDER.get(dialect.name, RENDER["sqlite"]),
+        # SQLite hands a BLOB over as bytes: no decoding to str and encoding back per entry.
+        stored="CAST(canonical AS BLOB)" if sqlite else "canonical",
         p="?" if dialect.paramstyle == "qmark" else "%s",
     )
     cursor = session.connection().connection.cursor()
@@ -321,7 +324,10 @@ def _checked(
     for seq, prev_hash, stored, data, same in rows:
         if seq in wanted:
             seen[seq] = stored
-        encoded = data.encode("utf-8") if isinstance(data, str) else b""
+        if isinstance(data, bytes):
+            encoded = data
+        else:
+            encoded = data.encode("utf-8") if isinstance(data, str) else b""
         if not same and not _columns_match(session, enterprise_id, seq, encoded):
             encoded = b""
         yield seq, prev_hash, stored, encoded

@@ -23,13 +23,14 @@ machine, CPU time is nearer what one free core would take; it leaves out waits f
 
 The database is a file in WAL mode with synchronous=FULL, as in production.
 
-What holds (2 cores shared by five engineers, load 7-10 during the runs; see the report of
-the h-ledger branch for the exact figures): batched append meets 5,000 events/s of CPU
-(1,000 events per batch, one fsync each); one event at a time is about 7x faster than before
-(a dozen statements, each built once) but, at 1-3 ms an event, far from it: a single event
-pays every round trip itself. Verify is about 1.5-2x the hashing floor of the same run and
-several times faster than re-encoding; 3 s for 1,000,000 entries holds only where that floor
-is under about 1.5 s (an unshared core), not on the shared machine. Stock keeps its margin.
+What holds (2 cores shared by five engineers; load 3.7, 200,000 entries, 2026-11-29):
+batched append 8,300 events/s (1,000 per batch, one fsync each; 3,000/s wall, 4,500/s of CPU
+at load 8), so 5,000/s holds on a core that is not shared; one event at a time ~540/s (6x the
+bare write; it was 17x, ~54/s), as every event pays its dozen round trips itself. Verify
+6.9 s per 1,000,000 (6.5 s of CPU; it was ~88 s), ~6x the in-memory hashing floor: the
+database rendering each entry's columns to compare them with its bytes takes about 40% of
+it, handing rows over 25%, the chain walk the rest; 3 s does not hold on this machine. A
+site's stock 7 ms at 200,000 entries, 16 ms at 1,000,000.
 """
 
 from __future__ import annotations

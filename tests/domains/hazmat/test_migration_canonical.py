@@ -3,6 +3,8 @@ ledger written before it still verifies, on the fast path, after it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic import command
 from sqlalchemy import func, literal_column, select, text
@@ -53,7 +55,7 @@ def test_entries_recorded_before_0016_are_filled_in(fresh_url: str) -> None:
         upgrade(fresh_url)
         with make_sessionmaker(engine)() as session:
             assert verify.verify_all(session).ok
-            render = literal_column(f"({verify.RENDER[engine.dialect.name]})")
+            render: Any = literal_column(f"({verify.RENDER[engine.dialect.name]})")
             fast = session.scalar(
                 select(func.count()).select_from(LedgerEntry).where(LedgerEntry.canonical == render)
             )

@@ -42,7 +42,6 @@ from zhian.core.scope import Actor
 from zhian.core.time import local
 from zhian.domains.hazmat.book import Book, ItemState, Key, SiteRow
 from zhian.domains.hazmat.book import amounts as amounts  # where callers have read it
-from zhian.domains.hazmat.models import LedgerEntry
 from zhian.domains.hazmat.schemas import UNIQUE_KINDS, EventIn, EventType
 
 E = EventType
@@ -86,8 +85,9 @@ def moves(
     return []
 
 
-def fold(entries: Iterable[LedgerEntry]) -> dict[Position, Decimal]:
-    """Stock recomputed from ledger entries: the materialized stock must equal it."""
+def fold(entries: Iterable[Any]) -> dict[Position, Decimal]:
+    """Stock recomputed from ledger entries (or rows of their columns): the materialized
+    stock must equal it."""
     total: dict[Position, Decimal] = defaultdict(Decimal)
     for e in entries:
         for pos, dq in moves(

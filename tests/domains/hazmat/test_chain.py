@@ -17,7 +17,7 @@ from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from zhian.cli import app as cli
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import service, verify
-from zhian.domains.hazmat.models import LedgerEntry
+from zhian.domains.hazmat.models import ChainHead, LedgerEntry
 
 DAY = date(2026, 11, 1)
 
@@ -91,6 +91,56 @@ def test_altered_entry_is_named(engine: Engine) -> None:
     report = check(engine)
     assert not report.ok
     assert (report.enterprise_id, report.first_bad_seq, report.reason) == (ent, 3, "altered")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "payload = '[1]'",
+        "payload = 'not json'",
+        "reference = 'x'",
+        "site_id = NULL",
+        "at = '2026-11-01 03:00:00.000000'",
+    ],
+)
+def test_column_changed_under_its_stored_bytes_is_named(engine: Engine, change: str) -> None:
+    # The canonical bytes and the hash still agree: only the column says something else.
+    ent, _ = _first(engine)
+    if engine.dialect.name == "postgresql":
+        change = change.replace("'2026-11-01 03:00:00.000000'", "'2026-11-01 03:00:00+00'")
+    tamper(
+        engine, f"UPDATE hazmat_ledger_entry SET {change} WHERE enterprise_id = {ent} AND seq = 5"
+    )
+    report = check(engine)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, ent, 5)
+    assert report.reason == "altered"
+
+
+def test_one_chain_is_verified_alone(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    with make_sessionmaker(engine)() as session:
+        head = session.execute(
+            select(ChainHead.seq, ChainHead.hash).where(ChainHead.enterprise_id == ent)
+        ).one()
+        assert verify.verify_chain_of(session, ent, expected_head=(head[0], head[1])).ok
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET event = 'x' WHERE enterprise_id = {ent} AND seq = 2",
+    )
+    with make_sessionmaker(engine)() as session:
+        report = verify.verify_chain_of(session, ent, expected_head=(head[0], head[1]))
+    assert (report.ok, report.first_bad_seq, report.reason) == (False, 2, "altered")
+
+
+def test_stored_bytes_changed_under_their_columns_is_named(engine: Engine) -> None:
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        'UPDATE hazmat_ledger_entry SET canonical = replace(canonical, \'"actor":"reg"\', '
+        f'\'"actor":"rex"\') WHERE enterprise_id = {ent} AND seq = 6',
+    )
+    report = check(engine)
+    assert (report.ok, report.first_bad_seq, report.reason) == (False, 6, "altered")
 
 
 def test_removed_entry_is_named(engine: Engine) -> None:

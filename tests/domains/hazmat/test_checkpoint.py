@@ -106,9 +106,14 @@ def rehash(engine: Engine, enterprise_id: int) -> None:
             .order_by(LedgerEntry.seq)
         ).all()
         for e in entries:
-            new = hashchain.entry_hash(prev, ledger.hashed_payload(e))
+            # The stored canonical bytes too: the insider rewrites every column that says
+            # what an entry holds.
+            data = hashchain.canonical(ledger.hashed_payload(e))
+            new = hashchain.entry_hash_encoded(prev, data)
             session.execute(
-                update(LedgerEntry).where(LedgerEntry.id == e.id).values(prev_hash=prev, hash=new)
+                update(LedgerEntry)
+                .where(LedgerEntry.id == e.id)
+                .values(prev_hash=prev, hash=new, canonical=data.decode("utf-8"))
             )
             prev = new
         session.execute(

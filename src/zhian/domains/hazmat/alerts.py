@@ -170,6 +170,7 @@ def _ledger_findings(
     from zhian.domains.hazmat import ledger
 
     unknown: list[str] = []
+    events: list[EventIn] = []
     for what, lines in (("missing", finding.missing), ("unexpected", finding.unexpected)):
         for line in lines:
             item = session.scalars(select(Item).where(Item.code == line.code)).first()
@@ -191,8 +192,12 @@ def _ledger_findings(
                     "counted": str(line.counted),
                 },
             )
-            checked = ledger.plan(session, actor=actor, data=data, at=at)
-            ledger.append(session, actor=actor, data=data, checked=checked, at=at)
+            events.append(data)
+    if events:
+        try:
+            ledger.record(session, actor=actor, events=events, at=at)
+        except ledger.Refused as refused:
+            raise refused.error from None
     return unknown
 
 

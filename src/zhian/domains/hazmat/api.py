@@ -22,6 +22,7 @@ from zhian.domains.hazmat.schemas import (
     EnterpriseOut,
     EnterprisePage,
     EntryOut,
+    EventBatchIn,
     EventIn,
     LicenceCreate,
     LicenceOut,
@@ -118,6 +119,21 @@ def record_event(request: Request, actor: ActorDep, session: DbDep, data: EventI
     except (Conflict, InvalidInput) as exc:
         session.rollback()
         service.audit_refusal(session, actor=actor, data=data, error=exc)
+        request.state.commit = True
+        raise
+
+
+@router.post("/ledger/batch", response_model=list[EntryOut], status_code=201)
+def record_events(request: Request, actor: ActorDep, session: DbDep, data: EventBatchIn) -> Any:
+    """Record up to 1,000 custody events in order, all or nothing; the first refused one
+    refuses the batch with a 409 or 422 naming its index and field, audited."""
+    try:
+        return service.record_events(session, actor=actor, events=data.events)
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        index = service.refused_index(exc)
+        event = data.events[index if index is not None else 0]
+        service.audit_refusal(session, actor=actor, data=event, error=exc, index=index)
         request.state.commit = True
         raise
 

@@ -89,7 +89,10 @@ class LedgerEntry(Base):
     """One custody event, chained to the enterprise's previous entry and signed by its actor.
 
     ``hash`` commits (through :mod:`zhian.core.hashchain`) to every column but the id and the
-    row times; a trigger refuses UPDATE and DELETE on both databases (migration 0005).
+    row times, whose canonical encoding is stored as ``canonical``: verification hashes those
+    bytes and has the database check that the columns still say the same (see
+    :mod:`zhian.domains.hazmat.verify`). A trigger refuses UPDATE and DELETE on both databases
+    (migration 0005).
     """
 
     __tablename__ = "hazmat_ledger_entry"
@@ -113,6 +116,7 @@ class LedgerEntry(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     reference: Mapped[str] = mapped_column(default="")
     payload: Mapped[str] = mapped_column(Text, default="{}")
+    canonical: Mapped[str] = mapped_column(Text)
 
 
 class ChainHead(Base):

@@ -20,6 +20,7 @@ from zhian.domains.hazmat.codes import CodeType, check_cas, check_code
 from zhian.domains.transport.choices import HAZARD_CLASSES
 
 DIVISION_PATTERN = r"^\d{6,12}$"
+BATCH_MAX = 1_000  # events per batch: a request of ~0.5 MB that commits in well under a second
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
@@ -239,6 +240,12 @@ class EventIn(BaseModel):
     to_enterprise_id: int | None = None
     reference: Annotated[str, StringConstraints(max_length=256)] = ""
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventBatchIn(BaseModel):
+    """Custody events recorded in order, all or nothing."""
+
+    events: list[EventIn] = Field(min_length=1, max_length=BATCH_MAX)
 
 
 class EntryOut(BaseModel):

@@ -27,6 +27,7 @@ from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import as_utc, utcnow
 from zhian.domains.hazmat import alerts, checkpoint, ledger, reconcile, verify
+from zhian.domains.hazmat.book import Book
 from zhian.domains.hazmat.choices import AlertKind
 from zhian.domains.hazmat.models import (
     ChainHead,
@@ -246,7 +247,9 @@ def lock_chain(session: Session, enterprise_id: int) -> None:
     )
 
 
-def _with_window(session: Session, actor: Actor, data: EventIn, at: datetime) -> EventIn:
+def _with_window(
+    session: Session, actor: Actor, data: EventIn, at: datetime, book: Book
+) -> EventIn:
     """A ship or issue with the end of its custody window written into its payload.
 
     A ship takes its window from the transport permit it names (``payload.permit_id``), or an
@@ -262,7 +265,7 @@ def _with_window(session: Session, actor: Actor, data: EventIn, at: datetime) ->
         if not isinstance(permit_id, int):
             raise InvalidInput("运输许可证编号须为整数", field="payload.permit_id")
         permit = permits.get_permit(session, actor=actor, permit_id=permit_id)
-        item = session.scalars(select(Item).where(Item.code == data.item.code)).first()
+        item = book.item(data.item.code)  # as the batch's earlier events left it
         if item is not None and item.hazard_class != permit.hazard_class:
             raise Conflict(
                 f"运输许可证 {permit.id} 为第 {permit.hazard_class} 类，"
@@ -290,50 +293,114 @@ def record_event(
 ) -> EntryOut:
     """Check one custody event against every rule, then append it and move the stock; a loss
     or theft report opens an alert."""
+    try:
+        return _record(session, actor, [data], at)[0]
+    except ledger.Refused as refused:
+        raise refused.error from None
+
+
+def record_events(
+    session: Session, *, actor: Actor, events: Sequence[EventIn], at: datetime | None = None
+) -> list[EntryOut]:
+    """Record a batch of custody events in order, all or nothing: each is checked against the
+    ledger as the events before it left it; the first refused one refuses the batch, its
+    error naming the event's index (``第 3 条事件：…``, field ``events.3.…``)."""
+    try:
+        return _record(session, actor, events, at)
+    except ledger.Refused as refused:
+        raise at_index(refused.index, refused.error) from None
+
+
+def at_index(index: int, error: DomainError) -> DomainError:
+    """The same refusal, naming the event of a batch it is about."""
+    where = f"events.{index}" + (f".{error.field}" if error.field else "")
+    return type(error)(f"第 {index} 条事件：{error.message}", field=where)
+
+
+def refused_index(error: DomainError) -> int | None:
+    """The index of the batch's event a refusal from :func:`record_events` names, if any."""
+    parts = (error.field or "").split(".")
+    if len(parts) >= 2 and parts[0] == "events" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _record(
+    session: Session, actor: Actor, events: Sequence[EventIn], at: datetime | None
+) -> list[EntryOut]:
     require(actor, "hazmat.record")
-    enterprise = get_enterprise(session, actor=actor, enterprise_id=data.enterprise_id)
-    for name in ("from_enterprise_id", "to_enterprise_id"):
-        other = getattr(data, name)
-        if other is not None and session.get(Enterprise, other) is None:
-            raise InvalidInput(f"企业不存在：{other}", field=name)
-    lock_chain(session, enterprise.id)
+    if not events:
+        raise InvalidInput("至少须有一条事件", field="events")
+    enterprises: dict[int, Enterprise] = {}
+    for index, data in enumerate(events):
+        if data.enterprise_id not in enterprises:
+            enterprises[data.enterprise_id] = get_enterprise(
+                session, actor=actor, enterprise_id=data.enterprise_id
+            )
+        for name in ("from_enterprise_id", "to_enterprise_id"):
+            other = getattr(data, name)
+            if other is not None and session.get(Enterprise, other) is None:
+                raise ledger.Refused(index, InvalidInput(f"企业不存在：{other}", field=name))
     when = as_utc(at or utcnow())
-    data = _with_window(session, actor, data, when)
-    checked = ledger.plan(session, actor=actor, data=data, at=when)
-    entry = ledger.append(session, actor=actor, data=data, checked=checked, at=when)
-    audit.record(
+
+    def prepare(book: Book, data: EventIn) -> EventIn:
+        return _with_window(session, actor, data, when, book)
+
+    written = ledger.record(session, actor=actor, events=events, at=when, prepare=prepare)
+    audit.record_many(
         session,
         actor=actor,
-        action="hazmat.event",
-        record_type="hazmat_ledger_entry",
-        record_id=str(entry.id),
-        division=enterprise.division,
-        detail={"event": entry.event, "enterprise_id": enterprise.id, "seq": entry.seq},
+        entries=[
+            {
+                "action": "hazmat.event",
+                "record_type": "hazmat_ledger_entry",
+                "record_id": str(w.entry["id"]),
+                "division": enterprises[w.entry["enterprise_id"]].division,
+                "detail": {
+                    "event": w.entry["event"],
+                    "enterprise_id": w.entry["enterprise_id"],
+                    "seq": w.entry["seq"],
+                },
+            }
+            for w in written
+        ],
     )
-    if data.event == EventType.LOSS:
-        alerts.open_alert(
-            session,
-            kind=AlertKind.LOSS_REPORT,
-            enterprise=enterprise,
-            at=when,
-            site_id=data.site_id,
-            item_id=entry.item_id,
-            entry_id=entry.id,
-            detail={
-                "code": data.item.code,
-                "kind": checked.item.kind,
-                "cause": str(data.payload.get("cause", "loss")),
-                "quantity": str(entry.quantity),
-            },
-        )
-    out = EntryOut.model_validate(entry)
-    out.warnings = checked.warnings
+    out: list[EntryOut] = []
+    for w in written:
+        entry = w.entry
+        if entry["event"] == EventType.LOSS:
+            alerts.open_alert(
+                session,
+                kind=AlertKind.LOSS_REPORT,
+                enterprise=enterprises[entry["enterprise_id"]],
+                at=when,
+                site_id=entry["site_id"],
+                item_id=entry["item_id"],
+                entry_id=entry["id"],
+                detail={
+                    "code": w.plan.item.code,
+                    "kind": w.plan.item.kind,
+                    "cause": str(json.loads(entry["payload"]).get("cause", "loss")),
+                    "quantity": str(entry["quantity"]),
+                },
+            )
+        out.append(EntryOut.model_validate({**entry, "warnings": w.plan.warnings}))
     return out
 
 
-def audit_refusal(session: Session, *, actor: Actor, data: EventIn, error: DomainError) -> None:
-    """Audit a refused event (after the caller rolled its work back)."""
+def audit_refusal(
+    session: Session, *, actor: Actor, data: EventIn, error: DomainError, index: int | None = None
+) -> None:
+    """Audit a refused event (after the caller rolled its work back); ``index``: its place in
+    a refused batch."""
     enterprise = session.get(Enterprise, data.enterprise_id)
+    detail: dict[str, Any] = {
+        "event": str(data.event),
+        "item": data.item.code,
+        "reason": error.message,
+    }
+    if index is not None:
+        detail["index"] = index
     audit.record(
         session,
         actor=actor,
@@ -342,7 +409,7 @@ def audit_refusal(session: Session, *, actor: Actor, data: EventIn, error: Domai
         record_type="hazmat_enterprise",
         record_id=str(data.enterprise_id),
         division=enterprise.division if enterprise is not None else None,
-        detail={"event": str(data.event), "item": data.item.code, "reason": error.message},
+        detail=detail,
     )
 
 

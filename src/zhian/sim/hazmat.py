@@ -278,7 +278,7 @@ def seed_hazmat(session: Session, *, now: datetime) -> DemoLedger:
         for i, code in enumerate(made + cases):
             item = {
                 "kind": "explosive",
-                "code_type": "detonator",
+                "code_type": "detonator" if i < len(made) else "case",
                 "code": code,
                 "hazard_class": "1.1",
             }

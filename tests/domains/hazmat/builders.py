@@ -82,6 +82,7 @@ def event(
     item: dict[str, Any] = {"kind": item_kind, "code": code, "hazard_class": hazard_class}
     if item_kind == "chemical":
         item.update(un_number="UN1203", unit="kg")
+    item.update(fields.pop("item", {}))
     data = EventIn.model_validate(
         {
             "event": kind,

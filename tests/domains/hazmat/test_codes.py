@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from tests.domains.hazmat.builders import AT, REG, enterprise, event
+from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.codes import (
     CodeType,
     ShellCode,
@@ -12,7 +16,8 @@ from zhian.domains.hazmat.codes import (
     check_code,
     parse_shell_code,
 )
-from zhian.domains.hazmat.schemas import ItemIn
+from zhian.domains.hazmat.models import Item
+from zhian.domains.hazmat.schemas import EventIn, ItemIn
 
 
 def test_a_shell_code_parts() -> None:
@@ -78,3 +83,41 @@ def test_the_event_input_checks_the_code_against_its_type() -> None:
     with pytest.raises(ValidationError) as wrong:
         ItemIn.model_validate({"kind": "chemical", "code": "LOT-1", "code_type": "box"})
     assert wrong.value.errors()[0]["loc"] == ("code_type",)
+
+
+def test_produced_items_keep_their_code_type_and_cas(session: Session) -> None:
+    ent, site = enterprise(session)
+    service.record_event(
+        session,
+        actor=REG,
+        data=EventIn.model_validate(
+            {
+                "event": "produce",
+                "enterprise_id": ent,
+                "site_id": site,
+                "item": {
+                    "kind": "explosive",
+                    "code_type": "detonator",
+                    "code": "5360315A00042",
+                    "hazard_class": "1.1",
+                },
+                "quantity": "1",
+            }
+        ),
+        at=AT,
+    )
+    event(
+        session,
+        "produce",
+        ent,
+        "LOT-H2SO4",
+        item_kind="chemical",
+        hazard_class="3",
+        quantity="10",
+        site_id=site,
+        item={"cas": "7664-93-9"},
+    )
+    rows = dict(session.execute(select(Item.code, Item.code_type)).all())
+    assert rows["5360315A00042"] == "detonator"
+    assert session.scalar(select(Item.cas).where(Item.code == "LOT-H2SO4")) == "7664-93-9"
+    assert verify.verify_all(session).ok

@@ -109,6 +109,9 @@ class ItemState:
     unit: str
     state: str
     stored_state: str | None = None  # its state in the database (None: not written yet)
+    # Kept on the item row when it is first written; the rules never read them.
+    cas: str | None = None
+    code_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +283,8 @@ class Book:
                     "code": i.code,
                     "hazard_class": i.hazard_class,
                     "un_number": i.un_number,
+                    "cas": i.cas,
+                    "code_type": i.code_type,
                     "unit": i.unit,
                     "state": i.state,
                 }

@@ -167,6 +167,8 @@ def _check_item(book: Book, data: EventIn) -> ItemState:
             code=given.code,
             hazard_class=given.hazard_class,
             un_number=given.un_number,
+            cas=given.cas,
+            code_type=given.code_type,
             unit=unit,
             state="active",
         )

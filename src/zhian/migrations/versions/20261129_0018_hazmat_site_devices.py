@@ -2,7 +2,7 @@
 GB/T 28181 ids of the cameras covering it. Batch mode for SQLite's ALTERs.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-29 12:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import event, func, select
+from sqlalchemy import URL, event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from zhian.core import scope as scoping
@@ -30,7 +30,7 @@ from zhian.domains.incidents.dispatch import KINDS, Fleet
 from zhian.domains.incidents.models import Unit
 
 WRITTEN = "zhian.incidents.units_written"
-Stamp = tuple[str, int, datetime | None]
+Stamp = tuple[URL, int, datetime | None]
 
 
 @dataclass
@@ -136,7 +136,7 @@ class UnitIndex:
         return Fleet(ids=self.ids[at], lon=self.lon[at], lat=self.lat[at], kind=self.kind[at])
 
 
-_indexes: dict[str, UnitIndex] = {}
+_indexes: dict[URL, UnitIndex] = {}
 _KIND_CODE = {k.value: i for i, k in enumerate(KINDS)}
 
 
@@ -172,15 +172,28 @@ _STAMP = select(
 )
 
 
+STAMP_COLUMNS = _STAMP.selected_columns  # for a statement that reads the stamp alongside
+
+
 def stamp_of(session: Session) -> Stamp:
     """The database and its unit table's change stamp: (url, count, max(updated_at))."""
-    count, latest = session.execute(_STAMP).one()
-    return (str(session.get_bind().engine.url), int(count), latest)
+    # On the session's connection, not through the ORM's execute: this runs on every
+    # recommendation, where the ORM layer cost more than the query (autoflush done by hand).
+    session.flush()
+    count, latest = session.connection().execute(_STAMP).one()
+    return stamp_from(session, count, latest)
 
 
-def index(session: Session) -> UnitIndex:
-    """The unit index as this session sees the table, rebuilt only when the stamp moves."""
-    stamp = stamp_of(session)
+def stamp_from(session: Session, count: int, latest: datetime | None) -> Stamp:
+    """The stamp from its two figures as a statement with ``STAMP_COLUMNS`` read them."""
+    # The URL object itself (immutable, hashable) keys the cache: rendering it costs more.
+    return (session.connection().engine.url, int(count), latest)
+
+
+def index(session: Session, stamp: Stamp | None = None) -> UnitIndex:
+    """The unit index as this session sees the table, rebuilt only when the stamp moves
+    (``stamp``: read by the caller in the same transaction, or read here)."""
+    stamp = stamp if stamp is not None else stamp_of(session)
     if session.info.get(WRITTEN):
         return UnitIndex.load(session, stamp)  # uncommitted changes: private, never shared
     found = _indexes.get(stamp[0])

@@ -352,7 +352,11 @@ class Bulk:
         connection.exec_driver_sql(sql, params)
 
     def _prepare(self, dialect: Dialect) -> _Prepared:
-        compiled = self.statement.compile(
+        # Inline: PostgreSQL would otherwise add RETURNING id, a row back per row written.
+        statement = (
+            self.statement.inline() if isinstance(self.statement, Insert) else self.statement
+        )
+        compiled = statement.compile(
             dialect=dialect,
             column_keys=list(self.names) if isinstance(self.statement, Insert) else None,
         )

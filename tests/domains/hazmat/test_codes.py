@@ -39,6 +39,8 @@ def test_a_shell_code_parts() -> None:
         ("5360315-00042", "特征号"),
         ("536031AA00042", "企业代号2位"),  # a letter where the day goes
         ("5360315A0004X", "流水号5位"),
+        ("５360315A00042", "企业代号2位"),  # a full-width digit: another identity
+        ("5360315²00042", "特征号"),
     ],
 )
 def test_malformed_shell_codes_are_refused_saying_why(code: str, why: str) -> None:
@@ -62,6 +64,8 @@ def test_cas_check_digit() -> None:
         check_cas("7664-93-8")
     with pytest.raises(ValueError, match="格式"):
         check_cas("766493-9")
+    with pytest.raises(ValueError, match="格式"):
+        check_cas("７６６４-９３-９")
 
 
 def test_the_event_input_checks_the_code_against_its_type() -> None:

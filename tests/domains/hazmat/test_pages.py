@@ -291,3 +291,19 @@ def test_tampering_shows_on_the_pages(app: App) -> None:
     page = app.client.get(f"/hazmat/enterprises/{w['ent']}").text
     assert 'data-chain-ok="false"' in page and "校验失败" in page
     assert re.search(r"序号 4：", page)
+
+
+def test_a_code_with_a_slash_opens_its_timeline_and_history(app: App) -> None:
+    w = _world(app)
+    with unit_of_work(app.factory) as session:
+        event(session, "produce", w["ent"], "CASE/53/0001", site_id=w["site"], minutes=30)
+    found = app.client.get("/hazmat/items", params={"code": "CASE/53/0001"}, follow_redirects=False)
+    assert found.status_code == 303
+    page = app.client.get(found.headers["location"])
+    assert page.status_code == 200 and "CASE/53/0001" in page.text
+    token = app.token("lw_slash", role="regulator", division=HOME)
+    history = app.client.get(
+        "/api/v1/hazmat/items/CASE%2F53%2F0001/history", headers=app.headers(token)
+    )
+    assert history.status_code == 200, history.text
+    assert [e["event"] for e in history.json()] == ["produce"]

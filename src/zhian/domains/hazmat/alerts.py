@@ -318,7 +318,7 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
     require(actor, "hazmat.read")
     return visible_or_404(
         actor,
-        session.get(Alert, alert_id),
+        session.get(Alert, alert_id, with_for_update=True),
         record_type="hazmat_alert",
         record_id=alert_id,
         label="告警",
@@ -330,7 +330,7 @@ def resolve_alert(session: Session, *, actor: Actor, alert_id: int, note: str) -
     require(actor, "hazmat.alerts.handle")
     alert = visible_or_404(
         actor,
-        session.get(Alert, alert_id),
+        session.get(Alert, alert_id, with_for_update=True),
         record_type="hazmat_alert",
         record_id=alert_id,
         label="告警",

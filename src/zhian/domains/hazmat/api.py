@@ -104,7 +104,7 @@ def stock_by_class(
     return overview.stock_by_class(session, actor=actor, enterprise_id=enterprise, site_id=site)
 
 
-@router.get("/items/{code}/history", response_model=list[EntryOut])
+@router.get("/items/{code:path}/history", response_model=list[EntryOut])
 def item_history(actor: ActorDep, session: DbDep, code: str) -> Any:
     """An item's custody events, oldest first."""
     return service.item_history(session, actor=actor, code=code)

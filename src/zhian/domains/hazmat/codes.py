@@ -28,9 +28,12 @@ class CodeType(StrEnum):
 
 
 FEATURE_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abdefghijklmnpqrty")
-_SHELL = re.compile(r"(\d{2})(\d)(\d{2})(\d{2})(.)(\d{5})")
+# ASCII digits only: a full-width digit typed through an input method would otherwise make a
+# second identity for the same detonator.
+DIGITS = frozenset("0123456789")
+_SHELL = re.compile(r"(\d{2})(\d)(\d{2})(\d{2})(.)(\d{5})", re.ASCII)
 _CODE128 = re.compile(r"[\x20-\x7e]{1,48}")
-_CAS = re.compile(r"(\d{2,7})-(\d{2})-(\d)")
+_CAS = re.compile(r"(\d{2,7})-(\d{2})-(\d)", re.ASCII)
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # any year: 29 Feb exists
 
 
@@ -61,7 +64,7 @@ def parse_shell_code(code: str) -> ShellCode:
         raise ValueError(f"雷管编码的月份无效：{month}")
     if not 1 <= d <= DAYS_IN_MONTH[m - 1]:
         raise ValueError(f"雷管编码的日期无效：{month}月{day}日")
-    if not (feature.isdigit() or feature in FEATURE_LETTERS):
+    if not (feature in DIGITS or feature in FEATURE_LETTERS):
         raise ValueError(f"雷管编码的特征号无效：{feature!r}")
     return ShellCode(producer, int(year), m, d, feature, serial)
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from zhian.core import hashchain, merkle
+from zhian.core import merkle
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.errors import InvalidInput, NotFound
@@ -267,15 +267,8 @@ def chain_status(
     """Recompute the enterprise's chain against its head (one chain: as long as its ledger)
     and hold it against the latest checkpoint that pins it."""
     head = session.scalars(select(ChainHead).where(ChainHead.enterprise_id == enterprise.id)).one()
-    rows = session.execute(
-        select(*verify.HASHED_COLUMNS)
-        .where(LedgerEntry.enterprise_id == enterprise.id)
-        .order_by(LedgerEntry.seq)
-    )
-    report = hashchain.verify_chain(
-        ((e.seq, e.prev_hash, e.hash, ledger.hashed_payload(e)) for e in rows),
-        expected_head=(head.seq, head.hash),
-    )
+    # The same walk as ``zhian ledger verify`` (stored bytes, columns held against them).
+    report = verify.verify_chain_of(session, enterprise.id, expected_head=(head.seq, head.hash))
     sealed = session.scalar(select(func.max(DailyRoot.day)))
     pinned = [cp for cp in checkpoints if enterprise.id in cp.heads]
     status = ChainStatus(

@@ -74,7 +74,7 @@ def item_search(
     return RedirectResponse(f"/hazmat/items/{quote(code, safe='')}", status_code=303)
 
 
-@router.get("/hazmat/items/{code}")
+@router.get("/hazmat/items/{code:path}")
 def item_page(
     request: Request,
     code: str,

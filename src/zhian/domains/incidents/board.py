@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, func, select, type_coerce
@@ -307,6 +308,7 @@ class _UnitParts:
 
 
 _unit_parts = _UnitParts(UNIT_CACHE_SIZE)
+UNIT_PART_MAX_AGE_S = 5.0
 
 
 def clear(*, entries: bool = True) -> None:
@@ -326,7 +328,10 @@ def _units_part(session: Session, actor: Actor, locale: str, known: Stamp | None
     units_stamp = (
         tuple(known[2:4]) if known is not None else tuple(conn.execute(stmts.unit_stamp).one())
     )
-    key = (str(conn.engine.url), _scope_key(actor), locale.startswith("zh"), units_stamp)
+    # The age bucket bounds how long a kept part can lag: on PostgreSQL a writer that stamped
+    # updated_at early but committed late leaves count and max(updated_at) unmoved.
+    age = int(monotonic() // UNIT_PART_MAX_AGE_S)
+    key = (str(conn.engine.url), _scope_key(actor), locale.startswith("zh"), units_stamp, age)
     part = _unit_parts.get(key)
     if part is None:
         # Read after the stamp: the part is at least as new as its key, never older.

@@ -176,7 +176,11 @@ class UnitCreate(BaseModel):
     lat: Lat | None = None
     terminal_phone: str | None = Field(
         default=None,
-        description="The JT/T 808 terminal in the unit's car (digits); its fixes move the unit",
+        description=(
+            "The JT/T 808 terminal in the unit's car (digits); its fixes move the unit once "
+            "the terminal is provisioned in transport as a police unit (the gateway admits "
+            "provisioned terminals only)"
+        ),
     )
 
     @field_validator("capabilities", mode="before")

@@ -341,8 +341,13 @@ def _handled_alert(session: Session, actor: Actor, alert_id: int) -> Alert:
     """The alert the actor is about to handle: permission, existence, jurisdiction."""
     require(actor, "transport.alerts.handle")
     # A query, not session.get: an alert already in the session would skip the eager load.
+    # Locked: two operators handling one alert at once must not both pass the checks (and
+    # send the terminal two confirmations); SQLite's single write lock does this by itself.
     alert = session.scalar(
-        select(Alert).where(Alert.id == alert_id).options(selectinload(Alert.vehicle))
+        select(Alert)
+        .where(Alert.id == alert_id)
+        .options(selectinload(Alert.vehicle))
+        .with_for_update(of=Alert)
     )
     if alert is None:
         raise NotFound(f"告警不存在：{alert_id}")

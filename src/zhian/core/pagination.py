@@ -39,9 +39,18 @@ def check_page(page: int, per_page: int) -> None:
         raise InvalidInput(f"每页条数须在 1 到 {MAX_PER_PAGE} 之间", field="per_page")
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:
-    """Run ``stmt`` for one page of scalars, with the total count of the unpaged query."""
+def paginate(
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    page: int,
+    per_page: int,
+    *,
+    rows: bool = False,
+) -> Page[Any]:
+    """Run ``stmt`` for one page of scalars (or of rows, for a statement of several columns),
+    with the total count of the unpaged query."""
     check_page(page, per_page)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = session.execute(paged).all() if rows else session.scalars(paged).all()
     return Page(items=items, total=total, page=page, per_page=per_page)

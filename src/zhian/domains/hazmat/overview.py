@@ -24,7 +24,7 @@ from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
 from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.identity.roles import require
-from zhian.core.pagination import Page, check_page
+from zhian.core.pagination import Page, paginate
 from zhian.core.records import visible_or_404
 from zhian.core.scope import Actor
 from zhian.core.time import local
@@ -171,20 +171,12 @@ def site_stock(session: Session, site: Site, *, page: int = 1, per_page: int = 5
         .where(Stock.site_id == site.id, Stock.quantity > 0)
         .order_by(Item.hazard_class, Item.code)
     )
-    found = paginate_rows(session, stmt, page, per_page)
+    found = paginate(session, stmt, page, per_page, rows=True)
     items = [
         StockLine(str(c), str(k), str(h), un, str(u), Decimal(q))
         for c, k, h, un, u, q in found.items
     ]
     return Page(items=items, total=found.total, page=found.page, per_page=found.per_page)
-
-
-def paginate_rows(session: Session, stmt: Any, page: int, per_page: int) -> Page[Any]:
-    """:func:`paginate` for a statement of several columns (rows, not scalars)."""
-    check_page(page, per_page)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=rows, total=total, page=page, per_page=per_page)
 
 
 def counts(session: Session, site_id: int, *, limit: int = 20) -> list[Count]:
@@ -221,7 +213,7 @@ def ledger_page(
         .where(LedgerEntry.enterprise_id == enterprise_id)
         .order_by(LedgerEntry.seq.desc())
     )
-    return paginate_rows(session, stmt, page, per_page)
+    return paginate(session, stmt, page, per_page, rows=True)
 
 
 def names(session: Session, enterprise_ids: Sequence[int | None]) -> dict[int, str]:

@@ -4,10 +4,11 @@ Target (issue 4): the service call's p99 <= 1 ms with 2,000 units online. Prints
 p99 beside the vectorised brute-force ranking alone (a prebuilt fleet, no database), measured
 in this run, and their ratio.
 
-What holds now (2 CPUs shared with other work, load average ~5; the numpy baseline's own p99
-was 4.3 ms in that run, against ~30 us on an idle machine): p50 549 us (before this change
-1036 us, the incident then loaded whole), p99 4.9 ms, the same as the baseline's: NOT met
-under that load; the p99 follows the machine, the p50 is what the call costs.
+What holds now (quiet machine, load ~1 on 2 CPUs, 2026-11-29): p50 298 us, p99 552 us against
+the numpy baseline's p50 102 us, p99 192 us: met. The incident's place and the unit index's
+change stamp are read in one statement on the session's connection (before: two ORM
+executes, p50 ~540 us). Under a load of ~5 the p99 follows the machine (4.9 ms, as did the
+baseline's own p99 of 4.3 ms).
 
     .venv/bin/python bench/bench_dispatch.py [UNITS] [CALLS]
 """

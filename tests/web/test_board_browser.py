@@ -5,8 +5,6 @@ registered."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.domains.places import registry_data
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 from zhian.core.time import utcnow
 from zhian.domains.incidents import hazards
 from zhian.domains.incidents.schemas import HazardCreate
@@ -28,7 +26,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture()
 def board_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """The app under uvicorn with a county dispatcher (console) and a city API token."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -54,19 +51,9 @@ def board_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
             ),
         )
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory", incident_check_seconds=0))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base, {"Authorization": f"Bearer {token}"}
 
 
 def _take_call(base: str, headers: dict[str, str], lon: float, lat: float) -> int:

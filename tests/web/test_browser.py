@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.helpers import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[str]:
     """The real app under uvicorn on a loopback port, on a fresh SQLite database."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -51,19 +29,9 @@ def server(tmp_path: Path) -> Iterator[str]:
         make_user(session, "linwei_patrol", role="officer", division="610502")
         make_user(session, "city_leader", role="leader", division="610500")
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def _sign_in_and_count(base: str, username: str, width: int, height: int) -> tuple[int, list[str]]:

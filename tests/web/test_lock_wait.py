@@ -8,11 +8,10 @@ import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
+from tests.browser import serving
 from tests.conftest import migrate
 from tests.helpers import make_user
-from tests.web.test_browser import _free_port
 from zhian.app import create_app
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.core.identity import service as identity
@@ -29,21 +28,11 @@ def test_a_request_waiting_for_the_lock_leaves_the_loop_free(tmp_path: Path) -> 
         make_user(session, "lw_disp")
         token = identity.create_token(session, actor=SYSTEM, username="lw_disp")
     engine.dispose()
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Settings(database_url=url, bus="memory")),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        assert thread.is_alive(), "the test server did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+    with serving(create_app(Settings(database_url=url, bus="memory"))) as base:
+        _check_the_loop_serves_while_a_request_waits(base, db_file, token)
+
+
+def _check_the_loop_serves_while_a_request_waits(base: str, db_file: Path, token: str) -> None:
     holder = sqlite3.connect(db_file, isolation_level=None, check_same_thread=False)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another writer (a consumer, a purge) holds the lock
@@ -69,5 +58,3 @@ def test_a_request_waiting_for_the_lock_leaves_the_loop_free(tmp_path: Path) -> 
         holder.close()
     waiting.join(timeout=30)
     assert answers == [200]
-    srv.should_exit = True
-    thread.join(timeout=10)

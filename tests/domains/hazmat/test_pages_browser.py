@@ -3,16 +3,14 @@ script error, and the magazine with the planted discrepancy shows it and its pin
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +18,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
     """The app under uvicorn on the demo ledger, with a regulator of 临渭区."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -36,22 +33,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
         seeded = seed_hazmat(session, now=utcnow())
         blaster = seeded.firms["blaster"]
     engine.dispose()
-    port = _free_port()
     settings = Settings(
         database_url=url, bus="memory", ledger_checkpoint_dir=tmp_path / "checkpoints"
     )
     app = create_app(settings)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", blaster.id, blaster.site, seeded.planted
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base, blaster.id, blaster.site, seeded.planted
 
 
 def test_enterprise_and_site_pages_load_without_script_errors(

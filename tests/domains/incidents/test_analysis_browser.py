@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.domains.incidents.builders import CITY_DISPATCHER, HOME, make_incident
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 from zhian.core.time import local, utcnow
 
 pytestmark = pytest.mark.browser
@@ -22,7 +20,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[str]:
     """The app under uvicorn with a cluster of incidents at 临渭区's seat a few days ago."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -41,19 +38,9 @@ def server(tmp_path: Path) -> Iterator[str]:
             incident.dispatched_at = incident.received_at + timedelta(seconds=60 + 10 * i)
         make_incident(session, offset=(0.05, 0.03))
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def test_hotspot_cells_are_drawn_on_the_map(server: str) -> None:

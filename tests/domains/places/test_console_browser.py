@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,10 @@ from typing import Any
 import pyotp
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.domains.places import registry_data as data
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +24,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture()
 def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The real app under uvicorn on a SQLite registry, with an officer and a commander."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -42,19 +39,9 @@ def console(tmp_path: Path) -> Iterator[dict[str, Any]]:
         secret = make_user(session, "lw_commander", role="commander", division=data.HOME)
         totp = secret.totp_secret
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{port}", "ids": ids, "seat": seat, "totp": totp}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield {"base": base, "ids": ids, "seat": seat, "totp": totp}
 
 
 def _sign_in(page: Any, base: str, username: str, totp: str | None = None) -> None:

@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.domains.transport.builders import HOME, RULES, feed, provision
 from tests.domains.transport.test_alarm_confirm import FakeDownlink
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +28,6 @@ class Served:
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[Served]:
     """The app under uvicorn, a dispatcher of 临渭区 and a truck whose button was pressed."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -45,21 +42,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
         feed(session, vehicle, [40, 40, 40], alarms=[1, 1, 1], rules=RULES)
         phone = vehicle.terminal_phone
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    downlink = FakeDownlink("confirmed")
-    app.state.terminal_downlink = downlink  # in place of the gateway the lifespan left out
-    yield Served(f"http://127.0.0.1:{port}", downlink, phone)
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        downlink = FakeDownlink("confirmed")
+        app.state.terminal_downlink = downlink  # in place of the gateway the lifespan left out
+        yield Served(base, downlink, phone)
 
 
 def test_acknowledge_then_resolve_an_emergency_alert(served: Served) -> None:

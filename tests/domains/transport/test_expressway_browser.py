@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +18,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[str]:
     """The app under uvicorn with a regulator of 临渭区."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -32,19 +29,9 @@ def served(tmp_path: Path) -> Iterator[str]:
     with unit_of_work(make_sessionmaker(engine)) as session:
         make_user(session, "linwei_reg", role="regulator", division="610502")
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base
 
 
 def test_draw_a_centreline_by_clicking_and_register_it(served: str) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.conftest import migrate
 from tests.domains.transport.builders import feed, provision
 from tests.domains.transport.corridor_builders import issue
 from tests.helpers import PASSWORD, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +21,6 @@ FIXES = 40
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
     """The app under uvicorn with one truck of 临渭区, its permit and 40 stored fixes."""
-    import uvicorn
 
     from zhian.app import create_app
     from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -39,19 +36,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
         feed(session, vehicle, [50.0] * 10 + [95.0] * 5 + [50.0] * (FIXES - 15))
         ids = (vehicle.id, permit.id)
     engine.dispose()
-    port = _free_port()
     app = create_app(Settings(database_url=url, bus="memory"))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids[0], ids[1]
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as base:
+        yield base, ids[0], ids[1]
 
 
 def test_vehicle_and_permit_playback_draw_the_track(served: tuple[str, int, int]) -> None:

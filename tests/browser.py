@@ -51,3 +51,19 @@ def serving(app: Any, **config: Any) -> Iterator[str]:
     finally:
         srv.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def chromium_page(problems: list[str], *, width: int = 1280, height: int = 900) -> Iterator[Any]:
+    """A page in headless Chromium; console errors and uncaught exceptions go to ``problems``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            yield page
+        finally:
+            browser.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.places import registry_data
 from tests.helpers import PASSWORD, make_user
@@ -68,83 +68,65 @@ def _take_call(base: str, headers: dict[str, str], lon: float, lat: float) -> in
 
 
 def test_new_incident_appears_on_the_open_board(board_server: tuple[str, dict[str, str]]) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, headers = board_server
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/incidents", wait_until="domcontentloaded")
-            page.fill("#username", "linwei_disp")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-zh-board][data-live=true]", timeout=20_000)
-            assert page.locator("[data-testid=board-incidents] tbody tr").count() == 0
-            page.evaluate("window.zhSameDocument = true")  # lost on any reload
-            other = _take_call(base, headers, 110.44, 35.47)  # 韩城市
-            mine = _take_call(base, headers, 109.49, 34.50)  # 临渭区
-            page.wait_for_selector(f"tr[data-incident-id='{mine}']", timeout=20_000)
-            assert page.locator(f"tr[data-incident-id='{other}']").count() == 0
-            row = page.locator(f"tr[data-incident-id='{mine}']").inner_text()
-            assert "治安案件" in row and "待派警" in row
-            assert page.evaluate("window.zhSameDocument === true")
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        page.goto(base + "/incidents", wait_until="domcontentloaded")
+        page.fill("#username", "linwei_disp")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-zh-board][data-live=true]", timeout=20_000)
+        assert page.locator("[data-testid=board-incidents] tbody tr").count() == 0
+        page.evaluate("window.zhSameDocument = true")  # lost on any reload
+        other = _take_call(base, headers, 110.44, 35.47)  # 韩城市
+        mine = _take_call(base, headers, 109.49, 34.50)  # 临渭区
+        page.wait_for_selector(f"tr[data-incident-id='{mine}']", timeout=20_000)
+        assert page.locator(f"tr[data-incident-id='{other}']").count() == 0
+        row = page.locator(f"tr[data-incident-id='{mine}']").inner_text()
+        assert "治安案件" in row and "待派警" in row
+        assert page.evaluate("window.zhSameDocument === true")
     assert not problems, problems
 
 
 def test_intake_form_locates_and_warns(board_server: tuple[str, dict[str, str]]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, _ = board_server
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/incidents/new", wait_until="domcontentloaded")
-            page.fill("#username", "linwei_disp")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-zh-intake]", timeout=20_000)
-            page.select_option("#type", "criminal")
-            assert "1" in page.locator("[data-priority-default]").inner_text()
-            page.fill("#location_text", "临渭区朝阳大街12号")
-            page.click("[data-geocode]")
-            page.wait_for_selector(
-                "[data-hazards] [data-hazard=explosives_magazine]", timeout=10_000
-            )
-            assert page.locator("[data-geocode-result]").get_attribute("data-level")
-            page.fill("#narrative", "可疑人员")
-            page.click("form[data-zh-intake] button[type=submit]")
-            page.wait_for_selector("[data-testid=hazards]", timeout=10_000)
-            assert "/incidents/" in page.url
-            first = int(page.url.rstrip("/").rsplit("/", 1)[1])
-            # A second call about the same thing: offered as a duplicate before it is registered.
-            page.goto(base + "/incidents/new", wait_until="domcontentloaded")
-            page.select_option("#type", "criminal")
-            page.fill("#location_text", "临渭区朝阳大街12号")
-            page.click("[data-geocode]")
-            link = page.wait_for_selector(f"[data-duplicate='{first}']", timeout=10_000)
-            assert link.get_attribute("href") == f"/incidents/{first}"
-            page.select_option("#type", "traffic")
-            page.wait_for_selector("[data-duplicate]", state="detached", timeout=10_000)
-            # A click on the map picks the place: the coordinates under the pointer.
-            page.wait_for_selector("[data-intake-map][data-ready=true]", timeout=10_000)
-            page.locator("[data-intake-map] svg").scroll_into_view_if_needed()
-            box = page.locator("[data-intake-map] svg").bounding_box()
-            assert box is not None
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            expect(page.locator("#lon")).not_to_have_value("", timeout=5_000)
-            lon = float(page.input_value("#lon"))
-            lat = float(page.input_value("#lat"))
-            assert 108.8 < lon < 110.9 and 34.2 < lat < 35.9, (lon, lat)
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        page.goto(base + "/incidents/new", wait_until="domcontentloaded")
+        page.fill("#username", "linwei_disp")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-zh-intake]", timeout=20_000)
+        page.select_option("#type", "criminal")
+        assert "1" in page.locator("[data-priority-default]").inner_text()
+        page.fill("#location_text", "临渭区朝阳大街12号")
+        page.click("[data-geocode]")
+        page.wait_for_selector("[data-hazards] [data-hazard=explosives_magazine]", timeout=10_000)
+        assert page.locator("[data-geocode-result]").get_attribute("data-level")
+        page.fill("#narrative", "可疑人员")
+        page.click("form[data-zh-intake] button[type=submit]")
+        page.wait_for_selector("[data-testid=hazards]", timeout=10_000)
+        assert "/incidents/" in page.url
+        first = int(page.url.rstrip("/").rsplit("/", 1)[1])
+        # A second call about the same thing: offered as a duplicate before it is registered.
+        page.goto(base + "/incidents/new", wait_until="domcontentloaded")
+        page.select_option("#type", "criminal")
+        page.fill("#location_text", "临渭区朝阳大街12号")
+        page.click("[data-geocode]")
+        link = page.wait_for_selector(f"[data-duplicate='{first}']", timeout=10_000)
+        assert link.get_attribute("href") == f"/incidents/{first}"
+        page.select_option("#type", "traffic")
+        page.wait_for_selector("[data-duplicate]", state="detached", timeout=10_000)
+        # A click on the map picks the place: the coordinates under the pointer.
+        page.wait_for_selector("[data-intake-map][data-ready=true]", timeout=10_000)
+        page.locator("[data-intake-map] svg").scroll_into_view_if_needed()
+        box = page.locator("[data-intake-map] svg").bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        expect(page.locator("#lon")).not_to_have_value("", timeout=5_000)
+        lon = float(page.input_value("#lon"))
+        lat = float(page.input_value("#lat"))
+        assert 108.8 < lon < 110.9 and 34.2 < lat < 35.9, (lon, lat)
     assert not problems, problems

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.helpers import PASSWORD, make_user
 
@@ -35,25 +35,16 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def _sign_in_and_count(base: str, username: str, width: int, height: int) -> tuple[int, list[str]]:
-    from playwright.sync_api import sync_playwright
-
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/", wait_until="domcontentloaded")
-            assert "/login" in page.url
-            page.fill("#username", username)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-zh-map][data-ready=true]", timeout=20_000)
-            assert page.locator("[data-testid=current-user]").inner_text().strip() != ""
-            counties = page.locator("[data-zh-map] path.zh-division:not(.zh-zone)").count()
-        finally:
-            browser.close()
+    with chromium_page(problems, width=width, height=height) as page:
+        page.goto(base + "/", wait_until="domcontentloaded")
+        assert "/login" in page.url
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-zh-map][data-ready=true]", timeout=20_000)
+        assert page.locator("[data-testid=current-user]").inner_text().strip() != ""
+        counties = page.locator("[data-zh-map] path.zh-division:not(.zh-zone)").count()
     return counties, problems
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.helpers import PASSWORD, make_user
 
@@ -44,34 +44,25 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int, int, str]]:
 def test_enterprise_and_site_pages_load_without_script_errors(
     served: tuple[str, int, int, str],
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, enterprise_id, site_id, planted = served
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/login", wait_until="domcontentloaded")
-            page.fill("#username", "linwei_reg")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-testid=current-user]")
+    with chromium_page(problems) as page:
+        page.goto(base + "/login", wait_until="domcontentloaded")
+        page.fill("#username", "linwei_reg")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-testid=current-user]")
 
-            page.goto(base + "/hazmat", wait_until="load")
-            page.click(f"a[href='/hazmat/enterprises/{enterprise_id}']")
-            page.wait_for_selector("[data-testid=chain-status][data-chain-ok=true]")
-            assert page.locator(f"[data-missing-code='{planted}']").count() == 1
+        page.goto(base + "/hazmat", wait_until="load")
+        page.click(f"a[href='/hazmat/enterprises/{enterprise_id}']")
+        page.wait_for_selector("[data-testid=chain-status][data-chain-ok=true]")
+        assert page.locator(f"[data-missing-code='{planted}']").count() == 1
 
-            page.click(f"a[href='/hazmat/sites/{site_id}']")
-            page.wait_for_selector("[data-zh-map][data-pin=drawn]", timeout=20_000)
-            assert page.locator("[data-testid=site-discrepancies] [data-status=open]").count() == 1
+        page.click(f"a[href='/hazmat/sites/{site_id}']")
+        page.wait_for_selector("[data-zh-map][data-pin=drawn]", timeout=20_000)
+        assert page.locator("[data-testid=site-discrepancies] [data-status=open]").count() == 1
 
-            page.click(f"[data-testid=site-discrepancies] a[data-missing-code='{planted}']")
-            page.wait_for_selector("[data-testid=timeline]")
-            assert page.locator("tr[data-event=count]").count() == 1
-        finally:
-            browser.close()
+        page.click(f"[data-testid=site-discrepancies] a[data-missing-code='{planted}']")
+        page.wait_for_selector("[data-testid=timeline]")
+        assert page.locator("tr[data-event=count]").count() == 1
     assert not problems, problems

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.incidents.builders import CITY_DISPATCHER, HOME, make_incident
 from tests.helpers import PASSWORD, make_user
@@ -44,42 +44,32 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_hotspot_cells_are_drawn_on_the_map(server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
     problems: list[str] = []
     today = local(utcnow()).date()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(server + "/login", wait_until="domcontentloaded")
-            page.fill("#username", "lw_leader")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_url(server + "/")
-            # Navigate only once the page's own requests are answered: a request whose
-            # authentication waits for SQLite's write lock blocks the server's event loop.
-            page.wait_for_load_state("networkidle")
-            since = (today - timedelta(days=7)).isoformat()
-            page.goto(f"{server}/incidents/analysis?since={since}&cell_m=500")
-            page.wait_for_selector("[data-zh-map][data-hotspot-count]", timeout=20_000)
-            drawn = int(page.get_attribute("[data-zh-map]", "data-hotspot-count") or 0)
-            hot = page.locator("path.zh-hotspot.zh-hot-3").count()
-            # The layer sits under the labels, inside the map's SVG.
-            order = page.evaluate(
-                "[...document.querySelector('.zh-map-svg').children]"
-                ".map(g => g.getAttribute('class'))"
-            )
-            page.wait_for_load_state("networkidle")
-            page.goto(f"{server}/incidents/analysis?since={since}&cell_m=500&method=kde")
-            page.wait_for_selector("[data-zh-map][data-hotspot-count]", timeout=20_000)
-            dense = page.locator("path.zh-hotspot.zh-density-5").count()
-            home_rows = page.locator(f"[data-testid=response-times] tr[data-division='{HOME}']")
-            home = home_rows.locator("td").nth(1).inner_text()
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        page.goto(server + "/login", wait_until="domcontentloaded")
+        page.fill("#username", "lw_leader")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_url(server + "/")
+        # Navigate only once the page's own requests are answered: a request whose
+        # authentication waits for SQLite's write lock blocks the server's event loop.
+        page.wait_for_load_state("networkidle")
+        since = (today - timedelta(days=7)).isoformat()
+        page.goto(f"{server}/incidents/analysis?since={since}&cell_m=500")
+        page.wait_for_selector("[data-zh-map][data-hotspot-count]", timeout=20_000)
+        drawn = int(page.get_attribute("[data-zh-map]", "data-hotspot-count") or 0)
+        hot = page.locator("path.zh-hotspot.zh-hot-3").count()
+        # The layer sits under the labels, inside the map's SVG.
+        order = page.evaluate(
+            "[...document.querySelector('.zh-map-svg').children].map(g => g.getAttribute('class'))"
+        )
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{server}/incidents/analysis?since={since}&cell_m=500&method=kde")
+        page.wait_for_selector("[data-zh-map][data-hotspot-count]", timeout=20_000)
+        dense = page.locator("path.zh-hotspot.zh-density-5").count()
+        home_rows = page.locator(f"[data-testid=response-times] tr[data-division='{HOME}']")
+        home = home_rows.locator("td").nth(1).inner_text()
     assert drawn > 0 and hot > 0 and dense > 0
     assert order.index("zh-layer-hotspots") < order.index("zh-layer-labels")
     assert home == "12"

@@ -13,7 +13,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.places import registry_data as data
 from tests.helpers import PASSWORD, make_user
@@ -55,18 +55,9 @@ def _sign_in(page: Any, base: str, username: str, totp: str | None = None) -> No
 
 
 def _browse(run: Any) -> list[str]:
-    from playwright.sync_api import sync_playwright
-
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            run(page)
-        finally:
-            browser.close()
+    with chromium_page(problems) as page:
+        run(page)
     return problems
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.transport.builders import HOME, RULES, feed, provision
 from tests.domains.transport.test_alarm_confirm import FakeDownlink
@@ -50,50 +50,41 @@ def served(tmp_path: Path) -> Iterator[Served]:
 
 
 def test_acknowledge_then_resolve_an_emergency_alert(served: Served) -> None:
-    from playwright.sync_api import sync_playwright
-
     base = served.base
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/login", wait_until="domcontentloaded")
-            page.fill("#username", "linwei_dsp")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-testid=current-user]")
+    with chromium_page(problems) as page:
+        page.goto(base + "/login", wait_until="domcontentloaded")
+        page.fill("#username", "linwei_dsp")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-testid=current-user]")
 
-            page.goto(base + "/transport", wait_until="domcontentloaded")
-            row = "[data-testid=open-alerts] tr[data-kind=emergency]"
-            page.wait_for_selector(f"{row}[data-state=open]")
-            assert "待确认" in (page.locator(f"{row} [data-cell=state]").text_content() or "")
+        page.goto(base + "/transport", wait_until="domcontentloaded")
+        row = "[data-testid=open-alerts] tr[data-kind=emergency]"
+        page.wait_for_selector(f"{row}[data-state=open]")
+        assert "待确认" in (page.locator(f"{row} [data-cell=state]").text_content() or "")
 
-            page.click(f"{row} form[data-action=acknowledge] button")
-            page.wait_for_selector(f"{row}[data-state=acknowledged]")
-            assert served.downlink.calls == [(served.phone, 1)]
-            terminal = page.locator(f"{row} [data-cell=terminal]").text_content() or ""
-            assert "终端已确认" in terminal
-            assert "linwei_dsp" in (page.locator(f"{row} [data-cell=state]").text_content() or "")
-            assert page.locator(f"{row} form[data-action=acknowledge]").count() == 0
+        page.click(f"{row} form[data-action=acknowledge] button")
+        page.wait_for_selector(f"{row}[data-state=acknowledged]")
+        assert served.downlink.calls == [(served.phone, 1)]
+        terminal = page.locator(f"{row} [data-cell=terminal]").text_content() or ""
+        assert "终端已确认" in terminal
+        assert "linwei_dsp" in (page.locator(f"{row} [data-cell=state]").text_content() or "")
+        assert page.locator(f"{row} form[data-action=acknowledge]").count() == 0
 
-            # No note: the page says so in Chinese, on that alert's note field.
-            page.click(f"{row} form[data-action=resolve] button")
-            error = page.wait_for_selector(f"{row} [data-testid=alert-error]")
-            assert error.get_attribute("data-field") == "note"
-            assert "须填写处置说明" in (error.text_content() or "")
+        # No note: the page says so in Chinese, on that alert's note field.
+        page.click(f"{row} form[data-action=resolve] button")
+        error = page.wait_for_selector(f"{row} [data-testid=alert-error]")
+        assert error.get_attribute("data-field") == "note"
+        assert "须填写处置说明" in (error.text_content() or "")
 
-            page.fill(f"{row} textarea[name=note]", "已联系驾驶员，系误触")
-            page.click(f"{row} form[data-action=resolve] button")
-            handled = page.wait_for_selector("[data-testid=alert-handled][data-status=resolved]")
-            assert "终端已确认" in (handled.text_content() or "")
-            assert page.locator(row).count() == 0
-            page.wait_for_selector("[data-testid=no-alerts]")
-            assert served.downlink.calls == [(served.phone, 1)]  # not sent again
-        finally:
-            browser.close()
+        page.fill(f"{row} textarea[name=note]", "已联系驾驶员，系误触")
+        page.click(f"{row} form[data-action=resolve] button")
+        handled = page.wait_for_selector("[data-testid=alert-handled][data-status=resolved]")
+        assert "终端已确认" in (handled.text_content() or "")
+        assert page.locator(row).count() == 0
+        page.wait_for_selector("[data-testid=no-alerts]")
+        assert served.downlink.calls == [(served.phone, 1)]  # not sent again
     # The refused submission answers 422, which Chromium logs as a failed resource; only that.
     refused = [p for p in problems if "status of 422" in p]
     assert len(refused) == 1, problems

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.transport.builders import feed, provision
 from tests.domains.transport.corridor_builders import issue
@@ -42,46 +42,35 @@ def served(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
 
 
 def test_vehicle_and_permit_playback_draw_the_track(served: tuple[str, int, int]) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, vehicle_id, permit_id = served
     problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(base + "/login", wait_until="domcontentloaded")
-            page.fill("#username", "linwei_disp")
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit].zh-button-primary")
-            page.wait_for_selector("[data-testid=current-user]")
+    with chromium_page(problems) as page:
+        page.goto(base + "/login", wait_until="domcontentloaded")
+        page.fill("#username", "linwei_disp")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].zh-button-primary")
+        page.wait_for_selector("[data-testid=current-user]")
 
-            page.goto(base + "/transport", wait_until="domcontentloaded")
-            page.click(f"a[href='/transport/vehicles/{vehicle_id}/playback']")
-            # The default range is the day before the last fix: the whole stored track.
-            page.wait_for_selector("[data-zh-playback][data-ready=true]", timeout=20_000)
-            box = page.locator("[data-zh-playback]")
-            assert box.get_attribute("data-track-count") == str(FIXES)
-            d = page.locator("path.zh-track").get_attribute("d") or ""
-            assert d.startswith("M") and d.count("L") == FIXES - 1
-            assert box.get_attribute("data-alert-count") == "1"
-            assert page.locator("circle.zh-track-alert").count() == 1
+        page.goto(base + "/transport", wait_until="domcontentloaded")
+        page.click(f"a[href='/transport/vehicles/{vehicle_id}/playback']")
+        # The default range is the day before the last fix: the whole stored track.
+        page.wait_for_selector("[data-zh-playback][data-ready=true]", timeout=20_000)
+        box = page.locator("[data-zh-playback]")
+        assert box.get_attribute("data-track-count") == str(FIXES)
+        d = page.locator("path.zh-track").get_attribute("d") or ""
+        assert d.startswith("M") and d.count("L") == FIXES - 1
+        assert box.get_attribute("data-alert-count") == "1"
+        assert page.locator("circle.zh-track-alert").count() == 1
 
-            start_x = page.locator("circle.zh-track-vehicle").get_attribute("cx")
-            page.locator("[data-slider]").fill(str(FIXES - 1))
-            assert box.get_attribute("data-index") == str(FIXES - 1)
-            assert page.locator("circle.zh-track-vehicle").get_attribute("cx") != start_x
-            page.locator("[data-alerts] button").first.click()
-            assert box.get_attribute("data-index") == "10"  # where the overspeed opened
+        start_x = page.locator("circle.zh-track-vehicle").get_attribute("cx")
+        page.locator("[data-slider]").fill(str(FIXES - 1))
+        assert box.get_attribute("data-index") == str(FIXES - 1)
+        assert page.locator("circle.zh-track-vehicle").get_attribute("cx") != start_x
+        page.locator("[data-alerts] button").first.click()
+        assert box.get_attribute("data-index") == "10"  # where the overspeed opened
 
-            page.goto(base + f"/transport/permits/{permit_id}/playback")
-            page.wait_for_selector("[data-zh-playback][data-ready=true]", timeout=20_000)
-            assert page.locator("path.zh-corridor").count() == 1
-            assert page.locator("[data-zh-playback]").get_attribute("data-track-count") == str(
-                FIXES
-            )
-        finally:
-            browser.close()
+        page.goto(base + f"/transport/permits/{permit_id}/playback")
+        page.wait_for_selector("[data-zh-playback][data-ready=true]", timeout=20_000)
+        assert page.locator("path.zh-corridor").count() == 1
+        assert page.locator("[data-zh-playback]").get_attribute("data-track-count") == str(FIXES)
     assert not problems, problems

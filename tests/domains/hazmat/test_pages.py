@@ -200,6 +200,9 @@ def test_item_timeline_in_order_with_position_chain_and_proof(app: App) -> None:
     assert found.status_code == 303 and found.headers["location"] == "/hazmat/items/5361101A00003"
     index = app.client.get("/hazmat").text
     assert 'action="/hazmat/items"' in index and 'href="/hazmat/enterprises/' in index
+    title = re.search(r"<title>(.*?)</title>", index, re.S)
+    assert title is not None and "<" not in title.group(1) and "危爆物品溯源" in title.group(1)
+    assert index.count('data-testid="enterprises"') == 1
     assert "韩城厂" not in index
 
 

@@ -154,3 +154,29 @@ def test_uncommitted_unit_changes_stay_private(factory: sessionmaker[Session]) -
         s.rollback()
     with factory() as s:
         assert served(s, CITY_DISPATCHER, incident_id) == before
+
+
+def test_the_index_is_read_whole_once_it_is_old(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(unit_index, "monotonic", lambda: clock[0])
+    with unit_of_work(factory) as s:
+        lon, lat = seat(s)
+        incident_id = make_incident(s).id
+        uid = make_unit(s, 1, at=(lon + 0.01, lat)).id
+    with factory() as s:
+        assert [r[0] for r in served(s, CITY_DISPATCHER, incident_id)] == [uid]
+    with unit_of_work(factory) as s:
+        # A change the stamp cannot see: a late commit whose updated_at is not the newest.
+        kept = s.scalar(select(Unit.updated_at).where(Unit.id == uid))
+        s.execute(
+            update(Unit)
+            .where(Unit.id == uid)
+            .values(status=UnitStatus.OFF_DUTY.value, updated_at=kept)
+        )
+    with factory() as s:
+        assert len(served(s, CITY_DISPATCHER, incident_id)) == 1  # still the kept index
+    clock[0] += unit_index.MAX_AGE_S + 1
+    with factory() as s:
+        assert served(s, CITY_DISPATCHER, incident_id) == []

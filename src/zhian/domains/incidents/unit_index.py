@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from time import monotonic
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,10 @@ from zhian.domains.incidents.dispatch import KINDS, Fleet
 from zhian.domains.incidents.models import Unit
 
 WRITTEN = "zhian.incidents.units_written"
+# On PostgreSQL a writer that stamped updated_at early but committed late moves neither the
+# count nor max(updated_at), and a delta read since the old stamp misses it too; so the index
+# is read whole at least this often.
+MAX_AGE_S = 30.0
 Stamp = tuple[URL, int, datetime | None]
 
 
@@ -47,6 +52,8 @@ class UnitIndex:
     capabilities: list[frozenset[str]]
     callsigns: list[str]
     kinds: list[str]
+    # When the arrays were last read whole (a delta refresh keeps it): see MAX_AGE_S.
+    loaded_at: float = field(default_factory=lambda: monotonic())
     _masks: dict[Any, NDArray[np.bool_]] = field(default_factory=dict)
 
     @classmethod
@@ -91,6 +98,7 @@ class UnitIndex:
             capabilities=list(self.capabilities),
             callsigns=list(self.callsigns),
             kinds=list(self.kinds),
+            loaded_at=self.loaded_at,
         )
         for i, r in zip(at.tolist(), rows, strict=True):
             new.lon[i], new.lat[i] = _coord(r[1]), _coord(r[2])
@@ -197,6 +205,8 @@ def index(session: Session, stamp: Stamp | None = None) -> UnitIndex:
     if session.info.get(WRITTEN):
         return UnitIndex.load(session, stamp)  # uncommitted changes: private, never shared
     found = _indexes.get(stamp[0])
+    if found is not None and monotonic() - found.loaded_at > MAX_AGE_S:
+        found = None  # read whole now and then: a late commit can leave the stamp unmoved
     if found is None or found.stamp != stamp:
         delta = found.refreshed(session, stamp) if found is not None else None
         found = delta if delta is not None else UnitIndex.load(session, stamp)

@@ -64,16 +64,7 @@ def acknowledge(
         raise Conflict(f"该告警已由 {alert.acknowledged_by} 确认", field="acknowledged_at")
     alert.acknowledged_at = utcnow()
     alert.acknowledged_by = actor.username
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="acknowledge",
-        record_type=record_type,
-        record_id=str(alert.id),
-        division=alert.division,
-        detail=detail,
-    )
+    _audited(session, actor, alert, "acknowledge", record_type, detail)
 
 
 def resolve_with_note(
@@ -98,11 +89,22 @@ def resolve_with_note(
     alert.resolved_at = utcnow()
     alert.resolved_by = actor.username
     alert.note = note
+    _audited(session, actor, alert, "resolve", record_type, detail)
+
+
+def _audited(
+    session: Session,
+    actor: Actor,
+    alert: Handled,
+    action: str,
+    record_type: str,
+    detail: dict[str, Any],
+) -> None:
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="resolve",
+        action=action,
         record_type=record_type,
         record_id=str(alert.id),
         division=alert.division,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -280,31 +280,19 @@ def chain_status(
             LedgerEntry.enterprise_id == enterprise.id, LedgerEntry.seq == seq
         )
     )
-    return ChainStatus(
-        head_seq=status.head_seq,
-        head_hash=status.head_hash,
-        ok=status.ok,
-        first_bad_seq=status.first_bad_seq,
-        reason=status.reason,
+    return replace(
+        status,
         checkpoint_n=last.n,
         checkpoint_at=last.at,
         checkpoint_seq=seq,
         checkpoint_ok=stored == pinned_hash,
-        sealed_day=sealed,
     )
 
 
 def broken_store(reason: str, status: ChainStatus) -> ChainStatus:
-    """A chain status noting that the checkpoint store itself could not be read or trusted."""
-    return ChainStatus(
-        head_seq=status.head_seq,
-        head_hash=status.head_hash,
-        ok=status.ok,
-        first_bad_seq=status.first_bad_seq,
-        reason=status.reason,
-        store_error=reason,
-        sealed_day=status.sealed_day,
-    )
+    """A chain status (read without checkpoints) noting that the checkpoint store itself
+    could not be read or trusted."""
+    return replace(status, store_error=reason)
 
 
 @dataclass(frozen=True, slots=True)

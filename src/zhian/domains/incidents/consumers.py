@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus import Bus, Event, Subscription
-from zhian.core.db import unit_of_work
+from zhian.core.db import read_only, unit_of_work
 from zhian.core.time import as_utc
 from zhian.domains.incidents.models import Unit
 from zhian.gateways.jt808.directory import terminal_key
@@ -57,13 +58,26 @@ def fix_of(event: Event) -> Fix | None:
     return Fix(terminal=terminal, at=as_utc(at), lon=lon, lat=lat)
 
 
-def apply_fixes(session: Session, events: list[Event]) -> int:
-    """Move each unit with a terminal among the events to its newest fix; units moved."""
+def newest_fixes(events: list[Event]) -> dict[str, Fix]:
+    """The newest usable fix of each terminal among the events."""
     newest: dict[str, Fix] = {}
     for event in events:
         fix = fix_of(event)
         if fix is not None and (fix.terminal not in newest or fix.at > newest[fix.terminal].at):
             newest[fix.terminal] = fix
+    return newest
+
+
+def fitted(session: Session, terminals: Collection[str]) -> set[str]:
+    """Which of these terminals are fitted to a unit."""
+    if not terminals:
+        return set()
+    found = session.scalars(select(Unit.terminal_phone).where(Unit.terminal_phone.in_(terminals)))
+    return {t for t in found if t is not None}
+
+
+def move_units(session: Session, newest: Mapping[str, Fix]) -> int:
+    """Move each unit whose terminal has a fix here to it, unless it is older; units moved."""
     if not newest:
         return 0
     moved = 0
@@ -80,12 +94,24 @@ def apply_fixes(session: Session, events: list[Event]) -> int:
     return moved
 
 
+def apply_fixes(session: Session, events: list[Event]) -> int:
+    """Move each unit with a terminal among the events to its newest fix; units moved."""
+    return move_units(session, newest_fixes(events))
+
+
 async def subscribe(bus: Bus, session_factory: sessionmaker[Session]) -> Subscription:
     """Start the AVL consumer on the bus."""
 
     def apply(events: list[Event]) -> None:
+        newest = newest_fixes(events)
+        # Nearly every fix is a truck's: look in a read-only transaction first, so that a
+        # batch with no patrol car among it never queues for SQLite's write lock.
+        with read_only(session_factory) as session:
+            ours = fitted(session, newest)
+        if not ours:
+            return
         with unit_of_work(session_factory) as session:
-            moved = apply_fixes(session, events)
+            moved = move_units(session, {t: newest[t] for t in ours})
         if moved:
             log.debug("incidents: %d units moved by %d fixes", moved, len(events))
 

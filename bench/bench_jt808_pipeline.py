@@ -61,6 +61,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -264,22 +265,30 @@ def batch_rate(factory: sessionmaker[Session], first: int, vehicles: int, fixes:
     for n in range(0, len(ordered), POSITIONS_BATCH):
         chunk = ordered[n : n + POSITIONS_BATCH]
         failed = apply_batch(
-            CONSUMER, factory, position_effect(rules), chunk, whole=positions_effect(rules)
+            CONSUMER,
+            factory,
+            position_effect(rules),
+            chunk,
+            whole=positions_effect(rules),
+            keyed=False,  # as the consumer runs
         )
         assert not failed, failed
     return len(ordered) / (time.perf_counter() - t0)
 
 
 async def pipeline(
-    factory: sessionmaker[Session], terminals: int, fixes: int, duration: float
+    factory: sessionmaker[Session], terminals: int, fixes: int, duration: float, *, tuned: bool
 ) -> dict[str, float]:
     """Run the gateway, bus and consumer here and the terminals in a child process."""
     from zhian.app import start_jt808
     from zhian.core.bus.memory import InMemoryBus
+    from zhian.core.runtime import tune_collector
     from zhian.domains.transport import consumers
     from zhian.domains.transport.rules import AlertRules
 
     total = terminals * fixes
+    if tuned:
+        tune_collector()  # as ``zhian serve`` does once the app is built
     bus = InMemoryBus(max_messages=max(100_000, 2 * total))
     await bus.start()
     await consumers.subscribe(bus, factory, AlertRules())
@@ -348,6 +357,11 @@ def main() -> None:
     parser.add_argument("--direct", type=int, default=500, help="fixes of the direct baseline")
     parser.add_argument("--batch", type=int, default=1000, help="vehicles of the batch baseline")
     parser.add_argument("--database-url", default=None, help="an EMPTY database; default SQLite")
+    parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="keep the garbage collector's defaults (zhian serve tunes it: core.runtime)",
+    )
     parser.add_argument("--terminals-at", default=None, help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
 
@@ -374,7 +388,11 @@ def main() -> None:
         )
         print(f"baseline direct batch path:     {batched:12,.0f} positions/s (no TCP, no bus)")
 
-        r = asyncio.run(pipeline(factory, args.terminals, args.fixes, args.duration))
+        # The event loop ``zhian serve`` runs on: uvicorn takes uvloop when it is installed
+        # (uvicorn[standard] brings it).
+        r = uvloop.run(
+            pipeline(factory, args.terminals, args.fixes, args.duration, tuned=not args.default_gc)
+        )
         rate = r["stored"] / r["elapsed_s"] if r["elapsed_s"] else 0.0
         total = args.terminals * args.fixes
         print(f"terminals connected and authenticated: {args.terminals} in {r['connect_s']:.1f} s")

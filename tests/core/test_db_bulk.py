@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
 
 import pytest
-from sqlalchemy import DateTime, Table, bindparam, insert, select, update
+from sqlalchemy import DateTime, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from zhian.core.bus.models import ProcessedEvent
-from zhian.core.db import Bulk, UTCDateTime
+from zhian.core.db import Bulk, UTCDateTime, one_of
 from zhian.core.time import as_utc
 
 TABLE = cast(Table, ProcessedEvent.__table__)
@@ -69,3 +69,53 @@ def test_utc_column_binds_on_sqlite_as_the_generic_chain_does() -> None:
     assert fast(None) is None
     with pytest.raises(ValueError, match="naive"):
         fast(datetime(2026, 1, 1))
+
+
+def test_utc_column_reads_on_sqlite_as_the_generic_chain_does() -> None:
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().result_processor(dialect, None)
+    generic = DateTime(timezone=True).dialect_impl(dialect).result_processor(dialect, None)
+    bind = UTCDateTime().bind_processor(dialect)
+    assert fast is not None and generic is not None and bind is not None
+    rng = random.Random(809)
+    for _ in range(20_000):
+        value = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
+            microseconds=rng.randrange(0, 4_000_000_000_000_000)
+        )
+        if rng.random() < 0.3:
+            value = value.replace(microsecond=0)
+        stored = bind(value)
+        assert fast(stored) == value == generic(stored).replace(tzinfo=UTC)
+        assert fast(stored).tzinfo is UTC
+    # Text written by hand: a date alone, a zone given, and what only the generic parser reads.
+    assert fast("2026-11-29") == datetime(2026, 11, 29, tzinfo=UTC)
+    assert fast("2026-11-29 08:00:00+08:00") == datetime(2026, 11, 29, tzinfo=UTC)
+    assert fast("2026-11-29 08:00:00.5") == generic("2026-11-29 08:00:00.5").replace(tzinfo=UTC)
+    assert fast(None) is None
+
+
+def test_one_of_selects_the_rows_whose_value_is_in_the_list(session: Session) -> None:
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    Bulk(insert(TABLE), NAMES).execute(
+        session, [("one-of", f"ev-{n}", "jt808.position", at, at) for n in range(1200)]
+    )
+    by_event = select(ProcessedEvent.event_id).where(
+        ProcessedEvent.consumer == "one-of", one_of(ProcessedEvent.event_id, "ids")
+    )
+    wanted = [f"ev-{n}" for n in range(0, 1200, 3)] + ["ev-missing", "ev-0"]
+    assert set(session.scalars(by_event, {"ids": wanted})) == {f"ev-{n}" for n in range(0, 1200, 3)}
+    assert list(session.scalars(by_event, {"ids": []})) == []
+    # Integers too, and a quote in a string is a value, not SQL.
+    ids = list(
+        session.scalars(select(ProcessedEvent.id).where(ProcessedEvent.consumer == "one-of"))
+    )
+    by_id = select(func.count()).where(one_of(ProcessedEvent.id, "ids"))
+    assert session.scalar(by_id, {"ids": ids[:700]}) == 700
+    assert list(session.scalars(by_event, {"ids": ["ev-1' OR '1'='1", 'ev-"2']})) == []
+
+
+def test_one_of_is_one_statement_whatever_the_list_holds(session: Session) -> None:
+    query = select(ProcessedEvent.event_id).where(one_of(ProcessedEvent.event_id, "ids"))
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    # One placeholder, not one per value: the driver prepares it once.
+    assert str(compiled).count("?" if compiled.positional else "%(ids)s") == 1

@@ -190,6 +190,7 @@ def run_server(
 
     from zhian.app import create_app
     from zhian.core.migrate import current, head
+    from zhian.core.runtime import tune_collector
 
     at = current(settings.database_url)
     if at != head():
@@ -202,4 +203,5 @@ def run_server(
     app = create_app(
         settings, jt808_port=jt808_port, jt808_host=jt808_host or host, purge_positions=True
     )
+    tune_collector()
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)

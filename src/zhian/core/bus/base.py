@@ -8,7 +8,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from zhian.core.time import as_utc, utcnow
@@ -58,6 +58,11 @@ def subject_matches(pattern: str, subject: str) -> bool:
     return len(want) == len(have)
 
 
+# Subjects found valid already: every event's subject is checked, and a gateway publishes
+# thousands of events a second on two or three subjects.
+_CHECKED_SUBJECTS: set[str] = set()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
     """A fact that happened, published once and delivered at least once.
@@ -73,7 +78,10 @@ class Event:
     data: dict[str, Any]
 
     def __post_init__(self) -> None:
-        check_subject(self.subject)
+        if self.subject not in _CHECKED_SUBJECTS:
+            check_subject(self.subject)
+            if len(_CHECKED_SUBJECTS) < 1024:  # a program publishes a handful of subjects
+                _CHECKED_SUBJECTS.add(self.subject)
         if not self.id or _SPACE.search(self.id):
             # It travels as the Nats-Msg-Id header, where whitespace would break the frame.
             raise ValueError("event id: a non-empty string without whitespace expected")
@@ -82,7 +90,8 @@ class Event:
         if self.time.tzinfo is None:
             raise ValueError("event time: an aware datetime is required")
         # Normalised so that the same instant serialises identically whatever zone it came in.
-        object.__setattr__(self, "time", as_utc(self.time))
+        if self.time.tzinfo is not UTC:
+            object.__setattr__(self, "time", as_utc(self.time))
 
     @classmethod
     def new(

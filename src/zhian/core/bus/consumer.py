@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus.base import BatchHandler, Event, Handler
 from zhian.core.bus.models import ProcessedEvent
-from zhian.core.db import Bulk, unit_of_work
+from zhian.core.db import Bulk, one_of, unit_of_work
 from zhian.core.time import utcnow
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ def apply_batch(
     events: list[Event],
     *,
     whole: BatchEffect | None = None,
+    keyed: bool = True,
 ) -> dict[str, Exception]:
     """Apply each event's effect once, all in one unit of work; the failed ones by id.
 
@@ -95,10 +96,15 @@ def apply_batch(
     event runs in its own savepoint, so one that raises rolls back alone (effect and key
     together) and is handed back to the bus for redelivery while the rest commit. A failed
     commit there raises: then nothing was applied and the whole batch comes back.
+
+    ``keyed=False`` is for an effect that is idempotent by itself, keyed on the event id in
+    its own table (the positions consumer: a fix's row, unique by event id, is written in the
+    transaction of its rules): no bus key is read or written, which at thousands of events a
+    second is a second random-order index to keep.
     """
     if whole is not None:
         try:
-            _apply_whole(consumer, session_factory, whole, events)
+            _apply_whole(consumer, session_factory, whole, events, keyed=keyed)
             return {}
         except Exception:
             log.warning(
@@ -109,7 +115,7 @@ def apply_batch(
             )
     failed: dict[str, Exception] = {}
     with unit_of_work(session_factory) as session:
-        done = _applied(session, consumer, events)
+        done = _applied(session, consumer, events) if keyed else set()
         for event in events:
             if event.id in done:
                 log.debug("bus: %s already applied event %s", consumer, event.id)
@@ -117,6 +123,10 @@ def apply_batch(
             done.add(event.id)  # the same event twice in one batch
             try:
                 with session.begin_nested():
+                    if not keyed:
+                        effect(session, event)
+                        session.flush()
+                        continue
                     try:
                         with session.begin_nested():
                             session.add(
@@ -137,7 +147,7 @@ def apply_batch(
 
 _APPLIED = select(ProcessedEvent.event_id).where(
     ProcessedEvent.consumer == bindparam("consumer"),
-    ProcessedEvent.event_id.in_(bindparam("ids", expanding=True)),
+    one_of(ProcessedEvent.event_id, "ids"),
 )
 
 
@@ -152,10 +162,15 @@ _KEYS = Bulk(
 
 
 def _apply_whole(
-    consumer: str, session_factory: sessionmaker[Session], whole: BatchEffect, events: list[Event]
+    consumer: str,
+    session_factory: sessionmaker[Session],
+    whole: BatchEffect,
+    events: list[Event],
+    *,
+    keyed: bool,
 ) -> None:
     with unit_of_work(session_factory) as session:
-        done = _applied(session, consumer, events)
+        done = _applied(session, consumer, events) if keyed else set()
         fresh: list[Event] = []
         for event in events:
             if event.id in done:
@@ -167,8 +182,9 @@ def _apply_whole(
             return
         # A concurrent delivery of one of these events makes this insert fail: the fallback
         # then settles that event alone.
-        now = utcnow()
-        _KEYS.execute(session, [(consumer, e.id, e.subject, now, now) for e in fresh])
+        if keyed:
+            now = utcnow()
+            _KEYS.execute(session, [(consumer, e.id, e.subject, now, now) for e in fresh])
         whole(session, fresh)
         session.flush()
 
@@ -179,14 +195,16 @@ def idempotent_batch(
     handler: Effect,
     *,
     whole: BatchEffect | None = None,
+    keyed: bool = True,
 ) -> BatchHandler:
     """A batch handler applying ``handler(session, event)`` at most once per event id, one
     transaction (one commit) per batch: for consumers whose cost is the commit. ``whole``
-    applies the batch as one unit first (``apply_batch``), ``handler`` being the fallback."""
+    applies the batch as one unit first (``apply_batch``), ``handler`` being the fallback;
+    ``keyed=False`` for an effect that keys on the event id itself (``apply_batch``)."""
 
     async def handle(events: list[Event]) -> dict[str, Exception]:
         return await asyncio.to_thread(
-            apply_batch, consumer, session_factory, handler, events, whole=whole
+            apply_batch, consumer, session_factory, handler, events, whole=whole, keyed=keyed
         )
 
     handle.__name__ = f"idempotent_batch[{consumer}]"

@@ -91,7 +91,13 @@ async def subscribe(
     # requests waiting for it are not starved while a backlog is worked off: a batch of
     # 1000 held it ~140 ms on a loaded 2-core machine (bench_jt808_pipeline). Larger batches
     # also pay the hand-over between the event loop and the consumer's thread less often.
+    # Unkeyed: a fix is stored once by its event id (unique in transport_position) and its
+    # rules run only when it is stored, so the bus's own key would be a second index.
     handler = idempotent_batch(
-        CONSUMER, session_factory, position_effect(rules), whole=positions_effect(rules)
+        CONSUMER,
+        session_factory,
+        position_effect(rules),
+        whole=positions_effect(rules),
+        keyed=False,
     )
     return await bus.subscribe_batch(SUBJECT, CONSUMER, handler, max_batch=POSITIONS_BATCH)

@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zhian.core.db import one_of
 from zhian.domains.transport.choices import AlertKind, AlertStatus
 from zhian.domains.transport.models import Alert, Vehicle
 from zhian.domains.transport.rules import Step
 from zhian.domains.transport.vehicle_state import VehicleState
 
 _RUNNING = (
-    select(Alert)
-    .where(Alert.vehicle_id.in_(bindparam("ids", expanding=True)), Alert.active.is_(True))
-    .order_by(Alert.id)
+    select(Alert).where(one_of(Alert.vehicle_id, "ids"), Alert.active.is_(True)).order_by(Alert.id)
 )
 
 

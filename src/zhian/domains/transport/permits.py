@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
+from zhian.core.db import one_of
 from zhian.core.errors import InvalidInput
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
@@ -130,7 +131,7 @@ def on_expressways(
 _ACTIVE = (
     select(Permit)
     .where(
-        Permit.vehicle_id.in_(bindparam("ids", expanding=True)),
+        one_of(Permit.vehicle_id, "ids"),
         Permit.status == PermitStatus.ACTIVE,
     )
     .order_by(Permit.id.desc())

@@ -6,7 +6,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from zhian.domains.transport.choices import HAZARD_CLASSES, PLATE_COLORS, BodyType
 from zhian.gateways.jt808.directory import terminal_number
@@ -154,7 +161,7 @@ class PositionReport(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     phone: str = Field(min_length=1, max_length=20)
-    time: datetime
+    time: AwareDatetime
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     speed_kmh: float = Field(ge=0)
@@ -162,13 +169,6 @@ class PositionReport(BaseModel):
     altitude_m: int = 0
     alarm: int = Field(ge=0, le=0xFFFFFFFF)
     status: int = Field(ge=0, le=0xFFFFFFFF)
-
-    @field_validator("time")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("an aware time is required")
-        return value
 
 
 TerminalConfirmation = Literal["confirmed", "refused", "no_answer", "not_connected"]

@@ -19,13 +19,13 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import alerts
 from zhian.core import scope as scoping
 from zhian.core.audit import service as audit
-from zhian.core.db import Bulk
+from zhian.core.db import Bulk, one_of
 from zhian.core.errors import InvalidInput, NotFound
 from zhian.core.identity.roles import require
 from zhian.core.pagination import Page, paginate
@@ -48,7 +48,7 @@ from zhian.gateways.jt808.directory import terminal_key
 
 # Statements of the batch path built once: building an IN of hundreds of values costs a
 # coercion per value, every batch.
-_STORED = select(Position.event_id).where(Position.event_id.in_(bindparam("ids", expanding=True)))
+_STORED = select(Position.event_id).where(one_of(Position.event_id, "ids"))
 
 
 class UnknownTerminal(LookupError):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from zhian.core.db import Bulk
+from zhian.core.db import Bulk, one_of
 from zhian.core.time import utcnow
 from zhian.domains.transport.models import Vehicle
 
@@ -61,7 +61,7 @@ _LOAD = (
         Vehicle.is_police_unit,
         *(getattr(Vehicle, name) for name in MOTION),
     )
-    .where(Vehicle.terminal_phone.in_(bindparam("keys", expanding=True)))
+    .where(one_of(Vehicle.terminal_phone, "keys"))
     .order_by(Vehicle.id)
     .with_for_update()
 )

@@ -116,6 +116,31 @@ def test_column_changed_under_its_stored_bytes_is_named(engine: Engine, change: 
     assert report.reason == "altered"
 
 
+def test_prev_hash_changed_alone_is_named(engine: Engine) -> None:
+    # Its hash and bytes untouched: only the stored link to the entry before says otherwise.
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET prev_hash = '{'0' * 64}' "
+        f"WHERE enterprise_id = {ent} AND seq = 5",
+    )
+    report = check(engine)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, ent, 5)
+    assert report.reason == "broken link"
+
+
+def test_column_written_otherwise_saying_the_same_verifies(engine: Engine) -> None:
+    # The database's rendering no longer matches the bytes, the columns' meaning does: no alarm.
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        "UPDATE hazmat_ledger_entry SET payload = ' ' || payload "
+        f"WHERE enterprise_id = {ent} AND seq IN (2, 5)",
+    )
+    report = check(engine)
+    assert report.ok and report.entries == 12
+
+
 def test_one_chain_is_verified_alone(engine: Engine) -> None:
     ent, _ = _first(engine)
     with make_sessionmaker(engine)() as session:

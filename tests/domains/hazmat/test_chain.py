@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, literal_column, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
@@ -101,6 +101,8 @@ def test_altered_entry_is_named(engine: Engine) -> None:
         "reference = 'x'",
         "site_id = NULL",
         "at = '2026-11-01 03:00:00.000000'",
+        "quantity = quantity + 0.5",
+        "quantity = -quantity",
     ],
 )
 def test_column_changed_under_its_stored_bytes_is_named(engine: Engine, change: str) -> None:
@@ -139,6 +141,40 @@ def test_column_written_otherwise_saying_the_same_verifies(engine: Engine) -> No
     )
     report = check(engine)
     assert report.ok and report.entries == 12
+
+
+def test_database_renders_honest_entries_as_their_bytes(fresh_url: str) -> None:
+    # Whole and fractional quantities, text and a payload: the database's rendering is the
+    # canonical encoding, so no honest entry needs the slow comparison in Python.
+    eng = make_engine(fresh_url)
+    try:
+        with unit_of_work(make_sessionmaker(eng)) as session:
+            maker, mag = enterprise(
+                session, "丙厂", classes={"3": "10000000"}, capacity={"3": "10000000"}
+            )
+            for n, quantity in enumerate(["12.345", "0.5", "7", "1000000.001"]):
+                event(
+                    session,
+                    "produce",
+                    maker,
+                    f"LOT-{n}",
+                    quantity=quantity,
+                    item_kind="chemical",
+                    hazard_class="3",
+                    site_id=mag,
+                    minutes=n,
+                    reference=f'单号 "{n}"\n',
+                    payload={"批次": n, "note": "a\tb"},
+                )
+        with make_sessionmaker(eng)() as session:
+            assert verify.verify_all(session).ok
+            render: Any = literal_column(f"({verify.RENDER[eng.dialect.name]})")
+            same = session.scalar(
+                select(func.count()).select_from(LedgerEntry).where(LedgerEntry.canonical == render)
+            )
+            assert same == 4
+    finally:
+        eng.dispose()
 
 
 def test_one_chain_is_verified_alone(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from zhian.cli import app as cli
+from zhian.core import hashchain
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import ChainHead, LedgerEntry
@@ -175,6 +176,25 @@ def test_database_renders_honest_entries_as_their_bytes(fresh_url: str) -> None:
             assert same == 4
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        (1, 1, "ab" * 32),
+        (-7, 10**30, "0" * 64),
+        (3, 2, "Z9"),
+        (3, 2, ""),
+        (3, 2, 'a"b'),
+        (3, 2, "a\\b\n"),
+        (3, 2, "渭南"),
+        (True, 2, "ab"),
+    ],
+)
+def test_leaf_data_is_the_canonical_encoding(leaf: tuple[Any, Any, Any]) -> None:
+    e, seq, h = leaf
+    expected = hashchain.canonical({"enterprise_id": e, "seq": seq, "hash": h})
+    assert verify.leaf_data(e, seq, h) == expected
 
 
 def test_one_chain_is_verified_alone(engine: Engine) -> None:

@@ -71,6 +71,20 @@ class Pins:
 
 def leaf_data(enterprise_id: int, seq: int, entry_hash: str) -> bytes:
     """The bytes of an entry's leaf in its day's tree."""
+    if (
+        type(enterprise_id) is int
+        and type(seq) is int
+        and type(entry_hash) is str
+        and entry_hash.isascii()
+        and entry_hash.isalnum()
+    ):
+        # The canonical encoding of ints and of a string JSON needs not escape, written
+        # directly: the JSON encoder was most of the cost of checking a sealed day's root.
+        return b'{"enterprise_id":%d,"hash":"%s","seq":%d}' % (
+            enterprise_id,
+            entry_hash.encode("ascii"),
+            seq,
+        )
     return hashchain.canonical({"enterprise_id": enterprise_id, "seq": seq, "hash": entry_hash})
 
 
@@ -82,11 +96,15 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
 def day_leaves(session: Session, day: date) -> list[tuple[int, int, str]]:
     """(enterprise, seq, hash) of the day's entries, in leaf order."""
     lo, hi = _bounds(day)
-    rows = session.execute(
+    # Through the session's connection, not the ORM: plain rows, half the cost of a day. The
+    # flush is the one the ORM would have made first.
+    if session.autoflush:
+        session.flush()
+    rows = session.connection().execute(
         select(LedgerEntry.enterprise_id, LedgerEntry.seq, LedgerEntry.hash)
         .where(LedgerEntry.at >= lo, LedgerEntry.at < hi)
         .order_by(LedgerEntry.enterprise_id, LedgerEntry.seq)
-    ).all()
+    )
     return [(int(e), int(s), str(h)) for e, s, h in rows]
 
 

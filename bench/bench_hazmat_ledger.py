@@ -34,12 +34,12 @@ hashing floor. Of the CPU: SQLite stepping the table and handing the rows over ~
 database rendering each entry's columns to compare them with its bytes ~1.5 s (json_object
 alone over the 13 columns is ~1.0 s; no cheaper exact rendering was found), the walk in
 Python ~0.8 s, most of it hashing (~0.55 us an entry through hashlib). 3 s of one core does
-not hold on this machine, and no part has the 0.8 s left to cut without checking less. A
-reader thread does not help on one connection (sqlite3 takes the GIL back per row, and a
-second cursor waits on the connection's mutex); the columns check run on a second connection
-in a thread cut wall time to ~3.4 s on a busy second core, with no less CPU. With every day
-sealed, 7.7 s per 1,000,000 (7.7 s of CPU; the code before ~13 s, measured outside this
-script): recomputing the days' roots adds ~4 s (reading each day's leaves ~1.8 s, their
+not hold on this machine, and what is left to cut without checking less (~0.3 s) does not
+reach it. A reader thread does not help on one connection (sqlite3 takes the GIL back per
+row, and a second cursor waits on the connection's mutex); the columns check run on a second
+connection in a thread cut wall time to ~3.4 s on a busy second core, with no less CPU. With
+every day sealed, 7.7 s per 1,000,000 (7.7 s of CPU; the code before ~13 s, measured outside
+this script): recomputing the days' roots adds ~4 s (reading each day's leaves ~1.8 s, their
 bytes ~0.9 s, hashing ~1 s). A site's stock 7 ms at 200,000 entries, 16 ms at 1,000,000.
 """
 

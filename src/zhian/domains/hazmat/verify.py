@@ -78,8 +78,8 @@ def leaf_data(enterprise_id: int, seq: int, entry_hash: str) -> bytes:
         and entry_hash.isascii()
         and entry_hash.isalnum()
     ):
-        # The canonical encoding of ints and of a string JSON needs not escape, written
-        # directly: the JSON encoder was most of the cost of checking a sealed day's root.
+        # Ints and a string with nothing to escape, as the canonical encoding writes them:
+        # the JSON encoder was most of the cost of checking a sealed day's root.
         return b'{"enterprise_id":%d,"hash":"%s","seq":%d}' % (
             enterprise_id,
             entry_hash.encode("ascii"),
@@ -190,8 +190,9 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
     lookup per entry. The number of entries if every chain holds up to its head and its
     pins; None otherwise, and :func:`_each_chain` then walks each chain in seq order to name
     the first bad entry."""
-    # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash}],
-    # the marks being its head and the heads signed checkpoints pinned.
+    # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash},
+    # the marked seqs after it, last first], the marks being its head and the heads signed
+    # checkpoints pinned.
     chains: dict[int, list[Any]] = {}
     for e, head_seq, head_hash in heads:
         marks = dict(pins.heads.get(int(e), {}))
@@ -201,7 +202,8 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
             marks[int(head_seq)] = str(head_hash)
         elif head_hash != hashchain.GENESIS:
             return None
-        chains[int(e)] = [0, hashchain.GENESIS, min(marks, default=None), marks]
+        after = sorted(marks, reverse=True)
+        chains[int(e)] = [0, hashchain.GENESIS, after.pop() if after else None, marks, after]
     sha256, domain = hashlib.sha256, hashchain.DOMAIN
     try:
         for rows in _batches(session, _SCAN, ()):
@@ -219,10 +221,9 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
                 if not same and not _columns_match(session, e, seq, data):
                     return None
                 if seq == chain[2]:
-                    marks = chain[3]
-                    if marks[seq] != stored:
+                    if chain[3][seq] != stored:
                         return None
-                    chain[2] = min((s for s in marks if s > seq), default=None)
+                    chain[2] = chain[4].pop() if chain[4] else None
                 chain[0], chain[1] = seq, stored
     except _MALFORMED:
         return None

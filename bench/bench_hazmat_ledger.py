@@ -17,7 +17,8 @@ machine, CPU time is nearer what one free core would take; it leaves out waits f
   directly, chained correctly, with its materialized stock), projected to 1,000,000, against
   ``hashchain.verify_chain`` re-encoding the same entries in memory (what verification did
   before the entries kept their canonical bytes) and ``hashchain.verify_chain_encoded`` over
-  their stored bytes in memory (the hashing floor);
+  their stored bytes in memory (the hashing floor); then again with every day the ledger spans
+  sealed, as in production, where each sealed day's Merkle root is recomputed too;
 - stock: ms for one site's stock (``service.stock``), against folding that site's ledger
   entries (``ledger.fold``): what the materialized stock saves.
 
@@ -25,12 +26,21 @@ The database is a file in WAL mode with synchronous=FULL, as in production.
 
 What holds (2 cores shared by five engineers; load 3.7, 200,000 entries, 2026-11-29):
 batched append 8,300 events/s (1,000 per batch, one fsync each; 3,000/s wall, 4,500/s of CPU
-at load 8), so 5,000/s holds on a core that is not shared; one event at a time ~540/s (6x the
-bare write; it was 17x, ~54/s), as every event pays its dozen round trips itself. Verify
-6.9 s per 1,000,000 (6.5 s of CPU; it was ~88 s), ~6x the in-memory hashing floor: the
-database rendering each entry's columns to compare them with its bytes takes about 40% of
-it, handing rows over 25%, the chain walk the rest; 3 s does not hold on this machine. A
-site's stock 7 ms at 200,000 entries, 16 ms at 1,000,000.
+at load 8), so 5,000/s holds on a core that is not shared; one event at a time ~540/s (6x
+the bare write; it was 17x, ~54/s), as every event pays its dozen round trips itself. Verify
+(load 1.6, same day) 3.8 s per 1,000,000, 3.8 s of CPU (the code before, same machine and
+day: 5.4 s, 5.4 s of CPU at load 1.7; ~88 s before the stored bytes), ~4.5x the in-memory
+hashing floor. Of the CPU: SQLite stepping the table and handing the rows over ~1.3 s, the
+database rendering each entry's columns to compare them with its bytes ~1.5 s (json_object
+alone over the 13 columns is ~1.0 s; no cheaper exact rendering was found), the walk in
+Python ~0.8 s, most of it hashing (~0.55 us an entry through hashlib). 3 s of one core does
+not hold on this machine, and what is left to cut without checking less (~0.3 s) does not
+reach it. A reader thread does not help on one connection (sqlite3 takes the GIL back per
+row, and a second cursor waits on the connection's mutex); the columns check run on a second
+connection in a thread cut wall time to ~3.4 s on a busy second core, with no less CPU. With
+every day sealed, 7.7 s per 1,000,000 (7.7 s of CPU; the code before ~13 s, measured outside
+this script): recomputing the days' roots adds ~4 s (reading each day's leaves ~1.8 s, their
+bytes ~0.9 s, hashing ~1 s). A site's stock 7 ms at 200,000 entries, 16 ms at 1,000,000.
 """
 
 from __future__ import annotations
@@ -41,7 +51,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -54,6 +64,7 @@ from zhian.core import hashchain
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.core.migrate import upgrade
 from zhian.core.scope import Actor
+from zhian.core.time import local
 from zhian.domains.hazmat import ledger, service, verify
 from zhian.domains.hazmat.models import ChainHead, Item, LedgerEntry, Stock
 from zhian.domains.hazmat.schemas import EnterpriseCreate, EventIn, LicenceCreate, SiteCreate
@@ -336,16 +347,38 @@ def bench_verify(factory: sessionmaker[Session], n: int) -> None:
             assert hashchain.verify_chain_encoded(chain).ok
 
     enc, floor = best(ROUNDS, encoding), best(ROUNDS, hashing)
+    # As in production, where every past day is sealed: the days' roots are checked too.
+    days = sorted({local(at).date() for at in (START, START + timedelta(seconds=n - 1))})
+    with unit_of_work(factory) as session:
+        for day in _days(days[0], days[-1]):
+            verify.seal_day(session, day)
+    with factory() as session:
+        sealed = verify.verify_all(session)
+        assert sealed.ok and sealed.roots == len(_days(days[0], days[-1])), sealed
+
+        def with_roots() -> None:
+            verify.verify_all(session)
+
+        r = best(ROUNDS, with_roots)
     print(
         f"verify  {n / t:10,.0f} entries/s  ({n / cpu(whole):,.0f}/s of CPU) verify_all from the "
         f"database, stored bytes and columns checked ({t * 1_000_000 / n:.2f} s per 1,000,000, "
         f"{cpu(whole) * 1_000_000 / n:.2f} s of CPU; target <= 3 s)"
+    )
+    print(
+        f"        {n / r:10,.0f} entries/s  ({n / cpu(with_roots):,.0f}/s of CPU) the same with "
+        f"its {sealed.roots} days sealed, their roots checked ({r * 1_000_000 / n:.2f} s per "
+        f"1,000,000, {cpu(with_roots) * 1_000_000 / n:.2f} s of CPU)"
     )
     print(f"        {n / enc:10,.0f} entries/s  in memory, re-encoding each entry (verify_chain)")
     print(f"        {n / floor:10,.0f} entries/s  in memory, hashing stored bytes: the floor")
     print(
         f"        ratio {t / floor:.1f}x the hashing floor, {enc / t:.1f}x faster than re-encoding"
     )
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=k) for k in range((last - first).days + 1)]
 
 
 def bench_stock(factory: sessionmaker[Session], site: int, n: int) -> None:

@@ -9,12 +9,13 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, literal_column, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from zhian.cli import app as cli
+from zhian.core import hashchain
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import ChainHead, LedgerEntry
@@ -63,6 +64,17 @@ def test_intact_ledger_verifies(engine: Engine) -> None:
     assert report.ok and report.entries == 12 and report.roots == 1
 
 
+def test_intact_ledger_is_verified_in_one_pass(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Walking each chain again is for naming a bad entry; an intact ledger never needs it.
+    def walk(*args: Any) -> None:
+        pytest.fail("an intact ledger was walked chain by chain")
+
+    monkeypatch.setattr(verify, "_each_chain", walk)
+    assert check(engine).ok
+
+
 @pytest.mark.parametrize("table", ["hazmat_ledger_entry", "hazmat_daily_root"])
 @pytest.mark.parametrize("verb", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
 def test_database_refuses_update_and_delete(engine: Engine, table: str, verb: str) -> None:
@@ -101,6 +113,8 @@ def test_altered_entry_is_named(engine: Engine) -> None:
         "reference = 'x'",
         "site_id = NULL",
         "at = '2026-11-01 03:00:00.000000'",
+        "quantity = quantity + 0.5",
+        "quantity = -quantity",
     ],
 )
 def test_column_changed_under_its_stored_bytes_is_named(engine: Engine, change: str) -> None:
@@ -114,6 +128,96 @@ def test_column_changed_under_its_stored_bytes_is_named(engine: Engine, change: 
     report = check(engine)
     assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, ent, 5)
     assert report.reason == "altered"
+
+
+def test_prev_hash_changed_alone_is_named(engine: Engine) -> None:
+    # Its hash and bytes untouched: only the stored link to the entry before says otherwise.
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET prev_hash = '{'0' * 64}' "
+        f"WHERE enterprise_id = {ent} AND seq = 5",
+    )
+    report = check(engine)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, ent, 5)
+    assert report.reason == "broken link"
+
+
+def test_column_written_otherwise_saying_the_same_verifies(engine: Engine) -> None:
+    # The database's rendering no longer matches the bytes, the columns' meaning does: no alarm.
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        "UPDATE hazmat_ledger_entry SET payload = ' ' || payload "
+        f"WHERE enterprise_id = {ent} AND seq IN (2, 5)",
+    )
+    report = check(engine)
+    assert report.ok and report.entries == 12
+
+
+def test_database_renders_honest_entries_as_their_bytes(fresh_url: str) -> None:
+    # Whole and fractional quantities, text and a payload: the database's rendering is the
+    # canonical encoding, so no honest entry needs the slow comparison in Python.
+    eng = make_engine(fresh_url)
+    try:
+        with unit_of_work(make_sessionmaker(eng)) as session:
+            maker, mag = enterprise(
+                session, "丙厂", classes={"3": "10000000"}, capacity={"3": "10000000"}
+            )
+            for n, quantity in enumerate(["12.345", "0.5", "7", "1000000.001"]):
+                event(
+                    session,
+                    "produce",
+                    maker,
+                    f"LOT-{n}",
+                    quantity=quantity,
+                    item_kind="chemical",
+                    hazard_class="3",
+                    site_id=mag,
+                    minutes=n,
+                    reference=f'单号 "{n}"\n',
+                    payload={"批次": n, "note": "a\tb"},
+                )
+        render: Any = literal_column(f"({verify.RENDER[eng.dialect.name]})")
+        rendered = (
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.canonical == render)
+        )
+        with make_sessionmaker(eng)() as session:
+            assert verify.verify_all(session).ok
+            assert session.scalar(rendered) == 4
+        # The same payload with its keys in another order: the database's rendering differs,
+        # the comparison in Python finds the same entry, and the ledger still verifies.
+        tamper(
+            eng,
+            # A backslash before :0 keeps text() from taking it for a bind parameter.
+            """UPDATE hazmat_ledger_entry SET payload = '{"批次"\\:0,"note":"a\\tb"}' """
+            f"WHERE enterprise_id = {maker} AND seq = 1",
+        )
+        with make_sessionmaker(eng)() as session:
+            assert session.scalar(rendered) == 3
+            report = verify.verify_all(session)
+            assert report.ok and report.entries == 4
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize(
+    "leaf",
+    [
+        (1, 1, "ab" * 32),
+        (-7, 10**30, "0" * 64),
+        (3, 2, "Z9"),
+        (3, 2, ""),
+        (3, 2, 'a"b'),
+        (3, 2, "a\\b\n"),
+        (3, 2, "渭南"),
+        (True, 2, "ab"),
+    ],
+)
+def test_leaf_data_is_the_canonical_encoding(leaf: tuple[Any, Any, Any]) -> None:
+    e, seq, h = leaf
+    expected = hashchain.canonical({"enterprise_id": e, "seq": seq, "hash": h})
+    assert verify.leaf_data(e, seq, h) == expected
 
 
 def test_one_chain_is_verified_alone(engine: Engine) -> None:

@@ -51,6 +51,25 @@ def test_a_position_is_stored_once_per_event_id(session: Session) -> None:
     assert vehicle.last_position_at == START
 
 
+def test_a_resent_fix_older_than_the_newest_is_still_stored_once(session: Session) -> None:
+    # Only fixes not newer than the vehicle's newest are looked up: a blind-area resend.
+    vehicle = provision(session)
+    fixes = [report(vehicle, n) for n in range(5)]
+    for n, fix in enumerate(fixes):
+        assert tracking.record_position(session, report=fix, event_id=f"ev-{n}", rules=RULES)
+    assert vehicle.last_position_at == START + timedelta(seconds=4)
+    for n in (1, 4):  # an older one and the newest
+        resent = tracking.record_position(session, report=fixes[n], event_id=f"ev-{n}", rules=RULES)
+        assert resent is None
+    # A different fix at an earlier time (another event id) is a late fix, stored.
+    late = tracking.record_position(
+        session, report=report(vehicle, 2, speed=12.0), event_id="ev-late", rules=RULES
+    )
+    assert late is not None and late.located_at == START + timedelta(seconds=2)
+    assert count_positions(session, vehicle) == 6
+    assert vehicle.last_position_at == START + timedelta(seconds=4)
+
+
 def test_an_unknown_terminal_is_refused(session: Session) -> None:
     vehicle = provision(session)
     fix = report(vehicle, 0).model_copy(update={"phone": "42"})

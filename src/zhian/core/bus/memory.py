@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,9 +86,14 @@ class InMemoryBus(Bus):
         self._max_backoff = max_backoff
         self._max_messages = max_messages
         self._clock = clock  # only for the dedupe window, so tests can move it by hand
-        self._log: dict[int, Event] = {}  # seq -> event, oldest first
+        # seq -> event for the retained seqs, first_seq .. next_seq - 1. The oldest is found
+        # by its number: a dict trimmed from the front (next(iter(...))) walks over every slot
+        # deleted since it was last resized, and this one is trimmed on every publish.
+        self._log: dict[int, Event] = {}
+        self._first_seq = 1
         self._next_seq = 1
-        self._seen: dict[str, float] = {}  # event id -> publish time, oldest first
+        self._seen: dict[str, float] = {}  # event id -> publish time
+        self._seen_order: deque[tuple[str, float]] = deque()  # the same, oldest first
         self._consumers: dict[str, _Consumer] = {}
         self._started = False
 
@@ -105,20 +111,21 @@ class InMemoryBus(Bus):
         """Append the event unless its id was published within the dedupe window."""
         self._require_started()
         now = self._clock()
-        while self._seen:
-            oldest_id, at = next(iter(self._seen.items()))
-            if now - at < self._dedupe_window:
-                break
+        seen_order = self._seen_order
+        while seen_order and now - seen_order[0][1] >= self._dedupe_window:
+            oldest_id, _ = seen_order.popleft()
             del self._seen[oldest_id]
         if event.id in self._seen:
             log.debug("bus: duplicate event %s on %s dropped", event.id, event.subject)
             return
         if self._dedupe_window > 0:
             self._seen[event.id] = now
+            seen_order.append((event.id, now))
         self._log[self._next_seq] = event
         self._next_seq += 1
-        while len(self._log) > self._max_messages:
-            del self._log[next(iter(self._log))]
+        while self._next_seq - self._first_seq > self._max_messages:
+            del self._log[self._first_seq]
+            self._first_seq += 1
         for consumer in self._consumers.values():
             consumer.wake.set()
 
@@ -152,7 +159,7 @@ class InMemoryBus(Bus):
         check_durable(durable)
         consumer = self._consumers.get(durable)
         if consumer is None:
-            first = next(iter(self._log), self._next_seq)
+            first = self._first_seq
             consumer = self._consumers[durable] = _Consumer(durable, subject, first)
         elif consumer.task is not None:
             raise RuntimeError(f"durable {durable!r} already has a subscriber")
@@ -204,7 +211,7 @@ class InMemoryBus(Bus):
             seq = min(due)
             del consumer.retry_at[seq]
             return seq
-        consumer.next_seq = max(consumer.next_seq, next(iter(self._log), self._next_seq))
+        consumer.next_seq = max(consumer.next_seq, self._first_seq)
         while consumer.next_seq < self._next_seq:
             seq = consumer.next_seq
             consumer.next_seq += 1

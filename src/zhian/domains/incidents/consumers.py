@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhian.core.bus import Bus, Event, Subscription
-from zhian.core.db import read_only, unit_of_work
+from zhian.core.db import one_of, read_only, unit_of_work
 from zhian.core.time import as_utc
 from zhian.domains.incidents.models import Unit
 from zhian.gateways.jt808.directory import terminal_key
@@ -58,6 +58,16 @@ def fix_of(event: Event) -> Fix | None:
     return Fix(terminal=terminal, at=as_utc(at), lon=lon, lat=lat)
 
 
+def _terminal(event: Event) -> str | None:
+    phone = event.data.get("phone")
+    return terminal_key(phone) if isinstance(phone, str) else None
+
+
+def terminals_of(events: list[Event]) -> set[str]:
+    """The terminals the events come from."""
+    return {t for t in map(_terminal, events) if t is not None}
+
+
 def newest_fixes(events: list[Event]) -> dict[str, Fix]:
     """The newest usable fix of each terminal among the events."""
     newest: dict[str, Fix] = {}
@@ -68,11 +78,14 @@ def newest_fixes(events: list[Event]) -> dict[str, Fix]:
     return newest
 
 
+_FITTED = select(Unit.terminal_phone).where(one_of(Unit.terminal_phone, "terminals"))
+
+
 def fitted(session: Session, terminals: Collection[str]) -> set[str]:
     """Which of these terminals are fitted to a unit."""
     if not terminals:
         return set()
-    found = session.scalars(select(Unit.terminal_phone).where(Unit.terminal_phone.in_(terminals)))
+    found = session.scalars(_FITTED, {"terminals": list(terminals)})
     return {t for t in found if t is not None}
 
 
@@ -103,15 +116,16 @@ async def subscribe(bus: Bus, session_factory: sessionmaker[Session]) -> Subscri
     """Start the AVL consumer on the bus."""
 
     def apply(events: list[Event]) -> None:
-        newest = newest_fixes(events)
         # Nearly every fix is a truck's: look in a read-only transaction first, so that a
-        # batch with no patrol car among it never queues for SQLite's write lock.
+        # batch with no patrol car among it never queues for SQLite's write lock, and read
+        # the fixes of the patrol cars only.
         with read_only(session_factory) as session:
-            ours = fitted(session, newest)
+            ours = fitted(session, terminals_of(events))
         if not ours:
             return
+        newest = newest_fixes([e for e in events if _terminal(e) in ours])
         with unit_of_work(session_factory) as session:
-            moved = move_units(session, {t: newest[t] for t in ours})
+            moved = move_units(session, newest)
         if moved:
             log.debug("incidents: %d units moved by %d fixes", moved, len(events))
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SUBJECT = "jt808.position"
 CONSUMER = "transport-positions"
-POSITIONS_BATCH = 1000
+POSITIONS_BATCH = 2000
 
 
 def alert_rules(settings: Settings) -> AlertRules:
@@ -89,8 +89,9 @@ async def subscribe(
     # flush rate; one commit per batch of waiting fixes does not. The batch stays small
     # enough that the write lock (SQLite has one) is held for well under a second, so
     # requests waiting for it are not starved while a backlog is worked off: a batch of
-    # 1000 held it ~140 ms on a loaded 2-core machine (bench_jt808_pipeline). Larger batches
-    # also pay the hand-over between the event loop and the consumer's thread less often.
+    # 2000 holds it ~80 ms on a quiet 2-core machine, ~300 ms on a loaded one
+    # (bench_jt808_pipeline). Larger batches pay the commit's fsync and the hand-over
+    # between the event loop and the consumer's thread less often.
     # Unkeyed: a fix is stored once by its event id (unique in transport_position) and its
     # rules run only when it is stored, so the bus's own key would be a second index.
     handler = idempotent_batch(

@@ -67,7 +67,10 @@ class Position(Base):
 
     __tablename__ = "transport_position"
     __table_args__ = (
-        Index("ix_transport_position_vehicle_time", "vehicle_id", "located_at"),
+        # A fix is stored once: its event id is unique for its vehicle and time. The index
+        # also serves a vehicle's track by time. An index on the event id alone would be
+        # written at a random place for every fix, over the whole retention period.
+        UniqueConstraint("vehicle_id", "located_at", "event_id"),
         # The retention purge deletes the oldest fixes first, across all vehicles.
         Index("ix_transport_position_located_at", "located_at"),
     )
@@ -83,8 +86,8 @@ class Position(Base):
     # JT/T 808 alarm and status words are u32: bit 31 does not fit a signed 32-bit column.
     alarm: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[int] = mapped_column(BigInteger)
-    # The bus event id: a redelivered or resent fix is stored once.
-    event_id: Mapped[str] = mapped_column(unique=True)
+    # The bus event id: a redelivered or resent fix is stored once (the unique index above).
+    event_id: Mapped[str] = mapped_column()
 
 
 class Alert(Base):

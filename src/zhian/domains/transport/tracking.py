@@ -13,13 +13,13 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import alerts
@@ -46,9 +46,15 @@ from zhian.domains.transport.schemas import AlertOut, PositionReport
 from zhian.domains.transport.vehicle_state import VehicleState
 from zhian.gateways.jt808.directory import terminal_key
 
-# Statements of the batch path built once: building an IN of hundreds of values costs a
-# coercion per value, every batch.
-_STORED = select(Position.event_id).where(one_of(Position.event_id, "ids"))
+# Which of a batch's possibly stored fixes are stored: those of these vehicles, in this time
+# span, with these event ids. The unique (vehicle, time, event id) index answers it, the same
+# index that keeps a fix from being stored twice.
+_STORED = select(Position.event_id).where(
+    one_of(Position.vehicle_id, "vehicles"),
+    Position.located_at >= bindparam("since"),
+    Position.located_at <= bindparam("until"),
+    one_of(Position.event_id, "ids"),
+)
 
 
 class UnknownTerminal(LookupError):
@@ -61,6 +67,7 @@ class Recorded:
 
     stored: list[str]  # event ids stored, in the batch's order
     unknown: list[tuple[str, str]]  # (event id, terminal) of fixes no vehicle carries
+    vehicle_of: dict[str, int]  # the vehicle of each stored event id
 
 
 def fix_of(report: PositionReport, event_id: str) -> r.Fix:
@@ -87,7 +94,13 @@ def record_position(
         raise UnknownTerminal(report.phone)
     if not recorded.stored:
         return None
-    return session.scalar(select(Position).where(Position.event_id == event_id))
+    return session.scalar(
+        select(Position).where(
+            Position.vehicle_id == recorded.vehicle_of[event_id],
+            Position.located_at == as_utc(report.time),
+            Position.event_id == event_id,
+        )
+    )
 
 
 def record_positions(
@@ -102,8 +115,7 @@ def record_positions(
     the rule state kept in memory between fixes, one bulk insert of the positions and one
     flush of the rows that changed.
     """
-    wanted = [event_id for event_id, _ in reports]
-    seen = set(session.scalars(_STORED, {"ids": wanted}) if wanted else ())
+    seen: set[str] = set()
     todo: list[tuple[str, r.Fix]] = []
     for event_id, report in reports:
         if event_id in seen:
@@ -111,8 +123,9 @@ def record_positions(
         seen.add(event_id)
         todo.append((report.phone, fix_of(report, event_id)))
     if not todo:
-        return Recorded([], [])
+        return Recorded([], [], {})
     vehicles = vehicle_state.load(session, {terminal_key(phone) for phone, _ in todo})
+    todo = _not_stored(session, vehicles, todo)
     ids = [v.id for v in vehicles.values()]
     running = episodes.Running.of_vehicles(session, ids)
     trips = permits.active_permits(session, ids)
@@ -127,6 +140,7 @@ def record_positions(
     now = utcnow()
     stored: list[str] = []
     unknown: list[tuple[str, str]] = []
+    vehicle_of: dict[str, int] = {}
     for n, (phone, fix) in enumerate(todo):
         vehicle = vehicles.get(terminal_key(phone))
         if vehicle is None:
@@ -134,6 +148,7 @@ def record_positions(
             continue
         rows.append(_row(vehicle, fix, now))
         stored.append(fix.event_id)
+        vehicle_of[fix.event_id] = vehicle.id
         latest = vehicle.last_position_at
         if latest is None or fix.located_at > latest:
             before = motion_tracking.motion_of(vehicle)
@@ -156,7 +171,37 @@ def record_positions(
     vehicle_state.store(session, vehicles.values())
     _POSITIONS.execute(session, rows)
     session.flush()  # the alerts and permits the rules changed
-    return Recorded(stored, unknown)
+    return Recorded(stored, unknown, vehicle_of)
+
+
+def _not_stored(
+    session: Session, vehicles: Mapping[str, VehicleState], todo: list[tuple[str, r.Fix]]
+) -> list[tuple[str, r.Fix]]:
+    """The fixes not stored yet. A fix newer than its vehicle's newest (as the batch found
+    it) cannot be: the newest moves in the transaction that stores a fix. Only the others, a
+    resent or blind-area fix, are looked up, so the usual batch costs no query here."""
+    maybe: list[tuple[int, r.Fix]] = []
+    for phone, fix in todo:
+        vehicle = vehicles.get(terminal_key(phone))
+        if vehicle is None:
+            continue
+        newest = vehicle.last_position_at
+        if newest is None or fix.located_at <= newest:
+            maybe.append((vehicle.id, fix))
+    if not maybe:
+        return todo
+    found = set(
+        session.scalars(
+            _STORED,
+            {
+                "vehicles": sorted({vehicle_id for vehicle_id, _ in maybe}),
+                "since": min(fix.located_at for _, fix in maybe),
+                "until": max(fix.located_at for _, fix in maybe),
+                "ids": [fix.event_id for _, fix in maybe],
+            },
+        )
+    )
+    return [(phone, fix) for phone, fix in todo if fix.event_id not in found]
 
 
 _POSITIONS = Bulk(

@@ -6,14 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.browser import chromium_page, serving
 from tests.conftest import migrate
 from tests.domains.transport.builders import HOME, RULES, feed, provision
 from tests.domains.transport.test_alarm_confirm import FakeDownlink
 from tests.helpers import PASSWORD, make_user
+from zhian.domains.transport.models import Alert
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +26,7 @@ class Served:
     base: str
     downlink: FakeDownlink
     phone: str
+    url: str
 
 
 @pytest.fixture()
@@ -46,18 +50,22 @@ def served(tmp_path: Path) -> Iterator[Served]:
     with serving(app) as base:
         downlink = FakeDownlink("confirmed")
         app.state.terminal_downlink = downlink  # in place of the gateway the lifespan left out
-        yield Served(base, downlink, phone)
+        yield Served(base, downlink, phone, url)
+
+
+def sign_in(page: Any, base: str) -> None:
+    page.goto(base + "/login", wait_until="domcontentloaded")
+    page.fill("#username", "linwei_dsp")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit].zh-button-primary")
+    page.wait_for_selector("[data-testid=current-user]")
 
 
 def test_acknowledge_then_resolve_an_emergency_alert(served: Served) -> None:
     base = served.base
     problems: list[str] = []
     with chromium_page(problems) as page:
-        page.goto(base + "/login", wait_until="domcontentloaded")
-        page.fill("#username", "linwei_dsp")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit].zh-button-primary")
-        page.wait_for_selector("[data-testid=current-user]")
+        sign_in(page, base)
 
         page.goto(base + "/transport", wait_until="domcontentloaded")
         row = "[data-testid=open-alerts] tr[data-kind=emergency]"
@@ -89,3 +97,33 @@ def test_acknowledge_then_resolve_an_emergency_alert(served: Served) -> None:
     refused = [p for p in problems if "status of 422" in p]
     assert len(refused) == 1, problems
     assert [p for p in problems if p not in refused] == []
+
+
+def test_an_alert_raised_while_the_page_is_open_is_announced(served: Served) -> None:
+    from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+
+    problems: list[str] = []
+    with chromium_page(problems) as page:
+        sign_in(page, served.base)
+        page.goto(served.base + "/transport", wait_until="domcontentloaded")
+        notice = "[data-testid=new-alerts]"
+        # The first check finds nothing new: the page's own alert is not announced.
+        page.wait_for_selector("#alerts[data-live-checked]", timeout=20_000)
+        assert page.get_attribute("#alerts", "data-new-count") == "0"
+        assert page.locator(notice).is_hidden()
+
+        engine = make_engine(served.url)
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            other = provision(session, 2, plate="陕E22222")
+            feed(session, other, [40], alarms=[1], rules=RULES)
+            raised = session.scalar(select(Alert.id).where(Alert.vehicle_id == other.id))
+        engine.dispose()
+
+        page.wait_for_selector(f"{notice}:not([hidden])", timeout=20_000)
+        assert "本页打开后新产生 1 条告警" in (page.locator(notice).text_content() or "")
+        page.click(f"{notice} a")
+        page.wait_for_selector(f"[data-testid=open-alerts] tr[data-alert-id='{raised}']")
+        page.wait_for_selector("#alerts[data-live-checked]", timeout=20_000)
+        assert page.get_attribute("#alerts", "data-new-count") == "0"
+        assert page.locator(notice).is_hidden()
+    assert problems == []

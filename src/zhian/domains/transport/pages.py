@@ -103,6 +103,7 @@ def render_transport_page(
         status_code=failed.status_code if failed else 200,
         rows=rows,
         open_alerts=open_alerts,
+        newest_alert_id=tracking.newest_alert_id(session, actor=ident.actor),
         may_handle=allowed(ident.actor.role, "transport.alerts.handle"),
         alert_form=alert_form,
         handled=handled,

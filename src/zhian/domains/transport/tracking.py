@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import cast
 
 import numpy as np
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import Table, bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from zhian.core import alerts
@@ -369,6 +369,16 @@ def list_alerts(
     if vehicle_id is not None:
         stmt = stmt.where(Alert.vehicle_id == vehicle_id)
     return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
+
+
+def newest_alert_id(session: Session, *, actor: Actor) -> int:
+    """The highest id among the alerts of the actor's jurisdiction (0 if none): alerts above
+    it were raised later (a page's live check counts them)."""
+    require(actor, "transport.read")
+    found = session.scalar(
+        select(func.max(Alert.id)).where(scoping.scope_clause(actor, Alert.division))
+    )
+    return int(found or 0)
 
 
 def find_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert | None:

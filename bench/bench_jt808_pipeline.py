@@ -2,13 +2,17 @@
 → database, with thousands of terminals connected at once.
 
     .venv/bin/python bench/bench_jt808_pipeline.py [--terminals 5000] [--fixes 10]
-        [--duration 60] [--direct 500] [--batch 1000] [--database-url URL]
+        [--bursts 3] [--duration 60] [--direct 500] [--batch 1000] [--database-url URL]
+        [--default-gc]
 
-The gateway, the in-process bus and the transport consumer run in this process, as under
-``zhian serve --jt808-port``; the terminals run in a child process (asyncio, one connection
-each) so that they do not share this process's core. Every terminal authenticates first; then
-each sends its fixes (0x0200, pipelined) and the bench waits until all are stored or
-``--duration`` seconds have passed, counting rows in ``transport_position``.
+The gateway, the in-process bus and both consumers of ``jt808.position`` (transport's rules
+and storage, dispatch's patrol-car positions) run in this process on uvloop, with the garbage
+collector tuned as ``zhian serve`` tunes it (``core.runtime``; ``--default-gc`` keeps the
+defaults). The terminals run in a child process (asyncio, one connection each) so that they
+do not share this process's core. Every terminal authenticates first; then, ``--bursts``
+times, each sends its next ``--fixes`` fixes (0x0200, pipelined) and the bench waits until
+all are stored or ``--duration`` seconds have passed, counting rows in
+``transport_position``. Each burst is printed; the summary is the median and the best.
 
 Baselines measured in the same run, on the same kind of frames and database:
 
@@ -19,31 +23,17 @@ Baselines measured in the same run, on the same kind of frames and database:
   per transaction (what the consumer does), no TCP and no bus.
 
 Besides the rate, it prints the platform process's CPU time per stored position (event loop
-and consumer thread together): on a shared machine the wall-clock rate says as much about
+and consumers' threads together): on a shared machine the wall-clock rate says as much about
 the neighbours as about the code, and 1e6 / that figure is what one core would sustain
-(fsync waits excluded; they overlap with the gateway's work). The load average is printed
-at the start and the end.
+(fsync waits excluded). The load average is printed at the start and the end. The two cores
+of this machine are shared: with another process busy, the same code measures 20-40% more
+CPU per position and a lower rate, so figures are taken on the quiet machine.
 
 Target (issue 5): >= 10,000 positions/s stored with 5,000 terminals connected, on one core.
 The default database is a fresh SQLite file (WAL, synchronous=FULL, as deployed); pass
 ``--database-url`` for an empty PostgreSQL database.
 
-Where it stands (2 cores shared with four other engineers' test runs, load average 5-7;
-29 November 2026, SQLite): the consumer applies a batch of up to 1000 fixes as one unit
-(``tracking.record_positions``: a handful of statements per batch, the rule state in memory,
-``core.db.Bulk`` executemany for positions, vehicle state and the bus's keys), and the gateway
-answers a chunk of frames in one write. The pipeline went from 205/s to 2,500-3,800/s over
-three runs; the batch path alone runs at 5,700-7,500/s. On the quiet machine afterwards (load
-~1): 4,346/s end to end, the batch path 7,898/s, 199 us of CPU per stored position, 5,000
-terminals authenticated in 17 s. The platform process spends 170-210 us
-of CPU per stored position, so one core of this machine would carry about 5,000/s: short of
-10,000. About 90 us of it is the consumer's thread (pydantic validation, rules, three
-executemany rows and the commit's share, per fix), the rest the event loop: decode,
-normalisation, event and bus publish (~35 us a frame measured alone) and the asyncio and socket
-work of 5,000 connections; the two share one GIL. PostgreSQL (same run shape): 1,935/s, the
-batch path alone 1,964/s. Next steps, if the target must hold on one core: events carried as
-tuples rather than dicts validated by pydantic, the consumer in its own process (no GIL shared
-with the gateway), positions and keys in one multi-row statement.
+Where it stands: WHERE_IT_STANDS
 """
 
 from __future__ import annotations

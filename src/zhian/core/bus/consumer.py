@@ -98,9 +98,9 @@ def apply_batch(
     commit there raises: then nothing was applied and the whole batch comes back.
 
     ``keyed=False`` is for an effect that is idempotent by itself, keyed on the event id in
-    its own table (the positions consumer: a fix's row, unique by event id, is written in the
-    transaction of its rules): no bus key is read or written, which at thousands of events a
-    second is a second random-order index to keep.
+    its own table (the positions consumer: a fix's row, unique by vehicle, time and event id,
+    is written in the transaction of its rules): no bus key is read or written, which at
+    thousands of events a second would be one more index written at a random place.
     """
     if whole is not None:
         try:

@@ -92,8 +92,9 @@ async def subscribe(
     # 2000 holds it ~80 ms on a quiet 2-core machine, ~300 ms on a loaded one
     # (bench_jt808_pipeline). Larger batches pay the commit's fsync and the hand-over
     # between the event loop and the consumer's thread less often.
-    # Unkeyed: a fix is stored once by its event id (unique in transport_position) and its
-    # rules run only when it is stored, so the bus's own key would be a second index.
+    # Unkeyed: a fix is stored once (unique by vehicle, time and event id in
+    # transport_position) and its rules run only when it is stored, so the bus's own key
+    # would be a second index to write for every fix.
     handler = idempotent_batch(
         CONSUMER,
         session_factory,

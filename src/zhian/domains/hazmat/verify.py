@@ -369,6 +369,15 @@ _SCAN = (
     "SELECT id, enterprise_id, seq, prev_hash, hash, {stored}, {same}, {day} "
     "FROM hazmat_ledger_entry WHERE id > {p} ORDER BY id LIMIT {p}"
 )
+# SQLite's json_object stops the whole query at a BLOB ("JSON cannot hold BLOB values"), which
+# only someone writing to the table behind the application can put in a column. A batch that
+# stops is read again with the rendering skipped for a row holding one: that row is judged
+# in Python, which finds it altered, and the entry is named.
+_NO_BLOB = (
+    "CASE WHEN 'blob' IN (typeof(actor), typeof(actor_id), typeof(enterprise_id), typeof(event),"
+    " typeof(from_enterprise_id), typeof(item_id), typeof(reference), typeof(seq),"
+    " typeof(site_id), typeof(to_enterprise_id)) THEN 0 ELSE canonical = ({render}) END"
+)
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 
@@ -399,8 +408,15 @@ def _batches(
     last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:
         while True:
-            cursor.execute(sql, (*lead, *where, last, BATCH))
-            rows = cursor.fetchall()
+            params = (*lead, *where, last, BATCH)
+            try:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            except dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+                if not sqlite:
+                    raise  # PostgreSQL's typed columns hold no BLOB
+                cursor.execute(query.format(same=_NO_BLOB.format(render=render), **shape), params)
+                rows = cursor.fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -433,15 +449,15 @@ def _checked(
 
 def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) -> bool:
     """Whether an entry's columns, encoded in Python, are its stored canonical bytes."""
-    row = session.execute(
-        select(*HASHED_COLUMNS).where(
-            LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
-        )
-    ).first()
     try:
+        row = session.execute(
+            select(*HASHED_COLUMNS).where(
+                LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
+            )
+        ).first()
         return row is not None and hashchain.canonical(hashed_payload(row)) == data
     except _MALFORMED:
-        return False
+        return False  # a column the types cannot even read (a BLOB where a number should be)
 
 
 def against_pins(

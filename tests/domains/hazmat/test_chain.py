@@ -342,6 +342,7 @@ def test_cli_ledger_verify(engine: Engine, fresh_url: str, monkeypatch: pytest.M
     [
         ("actor", (5, "altered")),
         ("actor_id", (5, "altered")),
+        ("at", (5, "altered")),
         ("event", (5, "altered")),
         ("from_enterprise_id", (5, "altered")),
         ("item_id", (5, "altered")),

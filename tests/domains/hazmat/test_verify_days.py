@@ -127,3 +127,35 @@ def test_entries_of_no_chain_are_still_held_against_the_roots(engine: Engine) ->
         report = verify.verify_all(session)
     # Seq 5 of the first enterprise was recorded at TIMES[4], on 10-28.
     assert (report.ok, report.day, report.reason) == (False, date(2026, 10, 28), "root mismatch")
+
+
+@pytest.mark.parametrize(
+    ("seq", "written"),
+    [
+        (5, "2026-10-28T03:00:00.000001"),  # sorts after 10-28's last instant as text
+        (3, "2026-10-27 16:00:00"),  # sorts before 10-28's first instant as text
+        (5, "2026-10-28 11:00:00.000001+08:00"),
+    ],
+)
+def test_an_instant_written_otherwise_is_named(engine: Engine, seq: int, written: str) -> None:
+    # Each is the entry's own instant, and each is stored on SQLite as text that sorts as
+    # another instant: a day's tree would file the entry elsewhere, so it is altered.
+    # PostgreSQL stores the instant itself, and the entry stays what it was.
+    with engine.connect() as conn:
+        firm = conn.execute(text("SELECT min(enterprise_id) FROM hazmat_ledger_entry")).scalar()
+    tamper(
+        engine,
+        f"UPDATE hazmat_ledger_entry SET at = '{written}' "
+        f"WHERE enterprise_id = {firm} AND seq = {seq}",
+    )
+    with make_sessionmaker(engine)() as session:
+        report = verify.verify_all(session)
+    if engine.dialect.name == "sqlite":
+        assert (report.ok, report.enterprise_id, report.first_bad_seq, report.reason) == (
+            False,
+            firm,
+            seq,
+            "altered",
+        )
+    else:
+        assert report.ok and report.roots == len(SEALED)

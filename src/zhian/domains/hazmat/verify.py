@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain, merkle
@@ -336,9 +336,12 @@ RENDER = {
     # json_object writes the whole text in C: half the cost of concatenating the pieces. A
     # payload that is no JSON at all becomes null (json() would stop the query). A quantity
     # stored as an integer (what SQLite makes of a whole number) is written as its digits and
-    # ".000": exact, and cheaper than printf; text is no quantity.
+    # ".000": exact, and cheaper than printf; text is no quantity. ``at`` must be the text the
+    # application stores, with its space: SQLite compares that text to place an entry in a
+    # day's tree, and the same instant written with a T sorts into another day.
     "sqlite": (
-        "json_object('actor', actor, 'actor_id', actor_id, 'at', replace(at, ' ', 'T') || 'Z',"
+        "json_object('actor', actor, 'actor_id', actor_id,"
+        " 'at', CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END,"
         " 'enterprise_id', enterprise_id, 'event', event, 'from_enterprise_id', from_enterprise_id,"
         " 'item_id', item_id, 'payload', json(CASE WHEN json_valid(payload) THEN payload END),"
         " 'quantity', CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
@@ -448,16 +451,27 @@ def _checked(
 
 
 def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) -> bool:
-    """Whether an entry's columns, encoded in Python, are its stored canonical bytes."""
+    """Whether an entry's columns, encoded in Python, are its stored canonical bytes (and, on
+    SQLite, its ``at`` the text the application writes: see ``RENDER``)."""
     try:
         row = session.execute(
-            select(*HASHED_COLUMNS).where(
+            select(*HASHED_COLUMNS, _STORED_AT).where(
                 LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
             )
         ).first()
-        return row is not None and hashchain.canonical(hashed_payload(row)) == data
+        if row is None:
+            return False
+        dialect = session.get_bind().dialect
+        stamp = LedgerEntry.at.type.bind_processor(dialect)
+        if dialect.name == "sqlite" and stamp is not None and row.stored_at != stamp(row.at):
+            return False
+        return hashchain.canonical(hashed_payload(row)) == data
     except _MALFORMED:
-        return False  # a column the types cannot even read (a BLOB where a number should be)
+        return False  # a column the types cannot even read (a BLOB where a time should be)
+
+
+# ``at`` as the database holds it, not as the UTC type reads it back.
+_STORED_AT = type_coerce(LedgerEntry.at, String).label("stored_at")
 
 
 def against_pins(

@@ -221,6 +221,8 @@ def _one_pass(
     slots: dict[tuple[int, int], list[bytes]] = {}
     column, bounds, lead = _day_column(session, days)
     stray = False
+    slot = 0
+    lo = hi = bounds[0] if bounds else None  # an empty window: the first entry is bisected
     try:
         for rows in _batches(session, _SCAN, (), column=column, lead=lead):
             # One tight loop over a million rows: no call per entry but the hashing.
@@ -243,9 +245,15 @@ def _one_pass(
                     chain[2] = chain[4].pop() if chain[4] else None
                 chain[0], chain[1] = seq, stored
                 if at is not None:
-                    # An odd slot is a sealed day (see _day_column); a chain's entries mostly
-                    # stay in one day after another, so its current day's list is at hand.
-                    slot = bisect_right(bounds, at)
+                    # An odd slot is a sealed day (see _day_column). Entries in id order
+                    # mostly stay in one slot after another: the last slot's bounds are held
+                    # first; a chain's current day's list is at hand.
+                    if not lo <= at < hi:
+                        slot = bisect_right(bounds, at)
+                        if 0 < slot < len(bounds):
+                            lo, hi = bounds[slot - 1], bounds[slot]
+                        else:
+                            lo = hi = bounds[0]  # no bounds on that side: bisect each time
                     if slot & 1:
                         if slot != chain[5]:
                             chain[5], chain[6] = slot, slots.setdefault((slot, e), [])

@@ -576,3 +576,13 @@ def test_module_surface_is_documented() -> None:
         obj = getattr(merkle, name)
         if callable(obj):
             assert obj.__doc__, name
+
+
+def test_leaf_hashes_not_all_plain_bytes_are_looked_at_one_by_one() -> None:
+    leaves = leaves_of(5)
+    mixed = [*leaves[:2], bytearray(leaves[2]), *leaves[3:]]
+    assert root_hash(mixed) == MerkleTree(mixed).root == root_hash(leaves)
+    with pytest.raises(ValueError, match="leaf hash 3 "):
+        root_hash([*leaves[:3], leaves[3] + b"x", leaves[4]])
+    with pytest.raises(ValueError, match="leaf hash 1 "):
+        MerkleTree([leaves[0], "ab" * 16])  # a str of 32 characters is no hash

@@ -52,6 +52,7 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 _sha256 = hashlib.sha256
 _LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
+_NODE_START = _sha256(_NODE_PREFIX)
 
 _Subtree = Callable[[int, int], bytes]
 
@@ -245,8 +246,17 @@ def _split(size: int) -> int:
 
 def _next_level(level: Sequence[bytes]) -> list[bytes]:
     # Pairs (0, 1), (2, 3), ...; an odd last node has no partner and is carried up below.
-    pairs = zip(level[0::2], level[1::2], strict=False)
-    up = [_sha256(_NODE_PREFIX + left + right).digest() for left, right in pairs]
+    # Each node's hash starts as a copy of one already fed the prefix: copying OpenSSL's
+    # state costs less than setting up a fresh one and concatenating the prefix, and this
+    # runs once per node of every tree (a million nodes for a million leaves).
+    fresh = _NODE_START.copy
+    up: list[bytes] = []
+    append = up.append
+    for left, right in zip(level[0::2], level[1::2], strict=False):
+        node = fresh()
+        node.update(left)
+        node.update(right)
+        append(node.digest())
     if len(level) & 1:
         up.append(level[-1])
     return up
@@ -268,9 +278,17 @@ def _slicer(leaf_hashes: Sequence[bytes]) -> _Subtree:
 
 
 def _check_hashes(leaf_hashes: Sequence[bytes]) -> None:
+    # Every one plain bytes of the right length, seen in C (a third of the cost of a call per
+    # hash); anything else is looked at one by one, to accept bytearray and name a bad one.
+    if set(map(type, leaf_hashes)) <= _PLAIN and set(map(len, leaf_hashes)) <= _SIZES:
+        return
     for i, h in enumerate(leaf_hashes):
         if not _is_hash(h):
             raise ValueError(f"leaf hash {i} is not {HASH_SIZE} bytes (hash raw data first)")
+
+
+_PLAIN = {bytes}
+_SIZES = {HASH_SIZE}
 
 
 def _is_hash(value: object) -> TypeGuard[bytes | bytearray]:

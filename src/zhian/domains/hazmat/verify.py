@@ -11,12 +11,13 @@ in as :class:`Pins`: heads and roots the ledger must still hold.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain, merkle
@@ -175,24 +176,35 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
             first_bad_seq=1,
             reason="chain missing (in a signed checkpoint)",
         )
-    checked = _one_pass(session, heads, pins)
-    if checked is None:
+    sealed = {r.day: r for r in session.scalars(select(DailyRoot).order_by(DailyRoot.day))}
+    passed = _one_pass(session, heads, pins, list(sealed))
+    if passed is None:
         found = _each_chain(session, heads, pins)
         if isinstance(found, LedgerReport):
             return found
-        checked = found
-    return _verify_roots(session, pins, checked)
+        return _verify_roots(session, pins, found, sealed, None)
+    checked, leaves = passed
+    return _verify_roots(session, pins, checked, sealed, leaves)
 
 
-def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
+# A leaf's hash in its day's tree, the leaf data (:func:`leaf_data` of ints and a hash of hex
+# digits) written with the RFC 6962 leaf prefix in one step: merkle.leaf_hash(leaf_data(...)).
+_LEAF = b'\x00{"enterprise_id":%d,"hash":"%s","seq":%d}'
+
+
+def _one_pass(
+    session: Session, heads: Sequence[Any], pins: Pins, days: Sequence[date]
+) -> tuple[int, dict[date, list[bytes]] | None] | None:
     """Every chain checked in one read of the table in id order, the order in which each
     enterprise's entries were appended (in seq order, under its head's lock): no index
-    lookup per entry. The number of entries if every chain holds up to its head and its
-    pins; None otherwise, and :func:`_each_chain` then walks each chain in seq order to name
-    the first bad entry."""
+    lookup per entry. If every chain holds up to its head and its pins: the number of
+    entries, and the leaf hashes of each of ``days`` (sealed days) in leaf order, gathered on
+    the way (None if an entry of no chain was seen: :func:`day_leaves` files it, the pass
+    does not). None otherwise, and :func:`_each_chain` then walks each chain in seq order to
+    name the first bad entry."""
     # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash},
-    # the marked seqs after it, last first], the marks being its head and the heads signed
-    # checkpoints pinned.
+    # the marked seqs after it, last first, the day slot of its last leaf, that slot's
+    # leaves], the marks being its head and the heads signed checkpoints pinned.
     chains: dict[int, list[Any]] = {}
     for e, head_seq, head_hash in heads:
         marks = dict(pins.heads.get(int(e), {}))
@@ -203,14 +215,21 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
         elif head_hash != hashchain.GENESIS:
             return None
         after = sorted(marks, reverse=True)
-        chains[int(e)] = [0, hashchain.GENESIS, after.pop() if after else None, marks, after]
-    sha256, domain = hashlib.sha256, hashchain.DOMAIN
+        chains[int(e)] = [0, hashchain.GENESIS, after.pop() if after else None, marks, after, 0, []]
+    sha256, domain, leaf = hashlib.sha256, hashchain.DOMAIN, _LEAF
+    # Leaves by (day slot, enterprise), each in seq order as the pass meets them.
+    slots: dict[tuple[int, int], list[bytes]] = {}
+    column, bounds, lead = _day_column(session, days)
+    stray = False
+    slot = 0
+    lo = hi = bounds[0] if bounds else None  # an empty window: the first entry is bisected
     try:
-        for rows in _batches(session, _SCAN, ()):
+        for rows in _batches(session, _SCAN, (), column=column, lead=lead):
             # One tight loop over a million rows: no call per entry but the hashing.
-            for _, e, seq, prev_hash, stored, data, same in rows:
+            for _, e, seq, prev_hash, stored, data, same, at in rows:
                 chain = chains.get(e)
                 if chain is None:
+                    stray = True
                     continue  # no head, no chain: as the walk of each chain does
                 if (
                     prev_hash != chain[1]
@@ -225,12 +244,51 @@ def _one_pass(session: Session, heads: Sequence[Any], pins: Pins) -> int | None:
                         return None
                     chain[2] = chain[4].pop() if chain[4] else None
                 chain[0], chain[1] = seq, stored
+                if at is not None:
+                    # An odd slot is a sealed day (see _day_column). Entries in id order
+                    # mostly stay in one slot after another: the last slot's bounds are held
+                    # first; a chain's current day's list is at hand.
+                    if not lo <= at < hi:
+                        slot = bisect_right(bounds, at)
+                        if 0 < slot < len(bounds):
+                            lo, hi = bounds[slot - 1], bounds[slot]
+                        else:
+                            lo = hi = bounds[0]  # no bounds on that side: bisect each time
+                    if slot & 1:
+                        if slot != chain[5]:
+                            chain[5], chain[6] = slot, slots.setdefault((slot, e), [])
+                        chain[6].append(sha256(leaf % (e, stored.encode("ascii"), seq)).digest())
     except _MALFORMED:
         return None
     if any(chain[2] is not None for chain in chains.values()):
         return None  # a chain ends before its head or a pinned head
     # Every chain starts at seq 1 and goes up by one: its last seq is its length.
-    return sum(chain[0] for chain in chains.values())
+    checked = sum(chain[0] for chain in chains.values())
+    if stray:
+        return checked, None
+    leaves: dict[date, list[bytes]] = {day: [] for day in days}
+    for slot, e in sorted(slots):
+        leaves[days[slot >> 1]] += slots[slot, e]
+    return checked, leaves
+
+
+def _day_column(session: Session, days: Sequence[date]) -> tuple[str, list[Any], tuple[Any, ...]]:
+    """What the pass reads of an entry's ``at`` to tell its day, the sorted bounds it is
+    placed among (``bisect_right``: an odd slot ``2i + 1`` is the i-th of ``days``, sorted),
+    and the query's parameters for it. Both are the comparisons :func:`day_leaves` makes:
+    SQLite's of the stored text against the bound's text, PostgreSQL's of instants (there
+    ``width_bucket`` places the entry among the bounds, and the slot comes back as a number
+    placed among 1, 2, ... the same way)."""
+    if not days:
+        return "NULL", [], ()
+    edges = [edge for day in days for edge in _bounds(day)]
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        # A day's end is the next day's start: equal bounds count each, as bisect does.
+        return "width_bucket(at, {p}::timestamptz[])", list(range(1, len(edges) + 1)), (edges,)
+    stamp = LedgerEntry.at.type.bind_processor(dialect)
+    assert stamp is not None  # the UTC type writes SQLite's text itself
+    return "at", [stamp(edge) for edge in edges], ()
 
 
 def verify_chain_of(
@@ -286,9 +344,12 @@ RENDER = {
     # json_object writes the whole text in C: half the cost of concatenating the pieces. A
     # payload that is no JSON at all becomes null (json() would stop the query). A quantity
     # stored as an integer (what SQLite makes of a whole number) is written as its digits and
-    # ".000": exact, and cheaper than printf; text is no quantity.
+    # ".000": exact, and cheaper than printf; text is no quantity. ``at`` must be the text the
+    # application stores, with its space: SQLite compares that text to place an entry in a
+    # day's tree, and the same instant written with a T sorts into another day.
     "sqlite": (
-        "json_object('actor', actor, 'actor_id', actor_id, 'at', replace(at, ' ', 'T') || 'Z',"
+        "json_object('actor', actor, 'actor_id', actor_id,"
+        " 'at', CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END,"
         " 'enterprise_id', enterprise_id, 'event', event, 'from_enterprise_id', from_enterprise_id,"
         " 'item_id', item_id, 'payload', json(CASE WHEN json_valid(payload) THEN payload END),"
         " 'quantity', CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
@@ -309,36 +370,64 @@ RENDER = {
         """ || ',"to_enterprise_id":' || coalesce(to_enterprise_id::text, 'null') || '}'"""
     ),
 }
-# One chain in seq order (keyset on seq), or the whole table in id order (keyset on id).
+# One chain in seq order (keyset on seq), or the whole table in id order (keyset on id) with
+# what tells each entry's day.
 _CHAIN = (
-    "SELECT seq, prev_hash, hash, {stored}, canonical = ({render}) "
+    "SELECT seq, prev_hash, hash, {stored}, {same} "
     "FROM hazmat_ledger_entry WHERE enterprise_id = {p} AND seq > {p} ORDER BY seq LIMIT {p}"
 )
 _SCAN = (
-    "SELECT id, enterprise_id, seq, prev_hash, hash, {stored}, canonical = ({render}) "
+    "SELECT id, enterprise_id, seq, prev_hash, hash, {stored}, {same}, {day} "
     "FROM hazmat_ledger_entry WHERE id > {p} ORDER BY id LIMIT {p}"
+)
+# SQLite's json_object stops the whole query at a BLOB ("JSON cannot hold BLOB values"), which
+# only someone writing to the table behind the application can put in a column. A batch that
+# stops is read again with the rendering skipped for a row holding one: that row is judged
+# in Python, which finds it altered, and the entry is named.
+_NO_BLOB = (
+    "CASE WHEN 'blob' IN (typeof(actor), typeof(actor_id), typeof(enterprise_id), typeof(event),"
+    " typeof(from_enterprise_id), typeof(item_id), typeof(reference), typeof(seq),"
+    " typeof(site_id), typeof(to_enterprise_id)) THEN 0 ELSE canonical = ({render}) END"
 )
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 
 
-def _batches(session: Session, query: str, where: tuple[Any, ...]) -> Iterator[Sequence[Any]]:
+def _batches(
+    session: Session,
+    query: str,
+    where: tuple[Any, ...],
+    *,
+    column: str = "NULL",
+    lead: tuple[Any, ...] = (),
+) -> Iterator[Sequence[Any]]:
     """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
-    the cost of a million entries), each led by the keyset column."""
+    the cost of a million entries), each led by the keyset column; ``column`` (with ``lead``,
+    its parameters) is what the scan reads to tell an entry's day."""
     dialect = session.get_bind().dialect
     sqlite = dialect.name == "sqlite"
-    sql = query.format(
-        render=RENDER.get(dialect.name, RENDER["sqlite"]),
+    p = "?" if dialect.paramstyle == "qmark" else "%s"
+    render = RENDER.get(dialect.name, RENDER["sqlite"])
+    shape = {
         # Bytes, as they are hashed: no decoding to str and encoding back per entry.
-        stored="CAST(canonical AS BLOB)" if sqlite else "convert_to(canonical, 'UTF8')",
-        p="?" if dialect.paramstyle == "qmark" else "%s",
-    )
+        "stored": "CAST(canonical AS BLOB)" if sqlite else "convert_to(canonical, 'UTF8')",
+        "day": column.format(p=p),
+        "p": p,
+    }
+    sql = query.format(same=f"canonical = ({render})", **shape)
     cursor = session.connection().connection.cursor()
     last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:
         while True:
-            cursor.execute(sql, (*where, last, BATCH))
-            rows = cursor.fetchall()
+            params = (*lead, *where, last, BATCH)
+            try:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            except dialect.dbapi.OperationalError:  # type: ignore[union-attr]
+                if not sqlite:
+                    raise  # PostgreSQL's typed columns hold no BLOB
+                cursor.execute(query.format(same=_NO_BLOB.format(render=render), **shape), params)
+                rows = cursor.fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -370,16 +459,27 @@ def _checked(
 
 
 def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) -> bool:
-    """Whether an entry's columns, encoded in Python, are its stored canonical bytes."""
-    row = session.execute(
-        select(*HASHED_COLUMNS).where(
-            LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
-        )
-    ).first()
+    """Whether an entry's columns, encoded in Python, are its stored canonical bytes (and, on
+    SQLite, its ``at`` the text the application writes: see ``RENDER``)."""
     try:
-        return row is not None and hashchain.canonical(hashed_payload(row)) == data
+        row = session.execute(
+            select(*HASHED_COLUMNS, _STORED_AT).where(
+                LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
+            )
+        ).first()
+        if row is None:
+            return False
+        dialect = session.get_bind().dialect
+        stamp = LedgerEntry.at.type.bind_processor(dialect)
+        if dialect.name == "sqlite" and stamp is not None and row.stored_at != stamp(row.at):
+            return False
+        return hashchain.canonical(hashed_payload(row)) == data
     except _MALFORMED:
-        return False
+        return False  # a column the types cannot even read (a BLOB where a time should be)
+
+
+# ``at`` as the database holds it, not as the UTC type reads it back.
+_STORED_AT = type_coerce(LedgerEntry.at, String).label("stored_at")
 
 
 def against_pins(
@@ -397,9 +497,16 @@ def against_pins(
     return None, None
 
 
-def _verify_roots(session: Session, pins: Pins, checked: int) -> LedgerReport:
+def _verify_roots(
+    session: Session,
+    pins: Pins,
+    checked: int,
+    stored: Mapping[date, DailyRoot],
+    seen: Mapping[date, list[bytes]] | None,
+) -> LedgerReport:
+    """Every sealed day's root held against the pins and recomputed, from the leaf hashes the
+    pass gathered (``seen``) or, without them, from the day's entries read again."""
     roots = 0
-    stored = {r.day: r for r in session.scalars(select(DailyRoot).order_by(DailyRoot.day))}
     for day, (size, root) in sorted(pins.roots.items()):
         row = stored.get(day)
         if row is None or (row.tree_size, row.root) != (size, root):
@@ -408,8 +515,20 @@ def _verify_roots(session: Session, pins: Pins, checked: int) -> LedgerReport:
                 ok=False, entries=checked, day=day, reason=why, checkpoints=pins.checkpoints
             )
     for sealed in stored.values():
-        tree = _tree(day_leaves(session, sealed.day))
-        if tree.size != sealed.tree_size or tree.root.hex() != sealed.root:
+        try:
+            if seen is not None:
+                leaves = seen[sealed.day]
+            else:
+                leaves = merkle.hash_leaves(
+                    leaf_data(*leaf) for leaf in day_leaves(session, sealed.day)
+                )
+            intact = (len(leaves), merkle.root_hash(leaves).hex()) == (
+                sealed.tree_size,
+                sealed.root,
+            )
+        except _MALFORMED:
+            intact = False  # an entry of no chain whose columns are not even an entry's
+        if not intact:
             return LedgerReport(
                 ok=False,
                 entries=checked,

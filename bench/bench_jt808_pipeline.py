@@ -33,7 +33,28 @@ Target (issue 5): >= 10,000 positions/s stored with 5,000 terminals connected, o
 The default database is a fresh SQLite file (WAL, synchronous=FULL, as deployed); pass
 ``--database-url`` for an empty PostgreSQL database.
 
-Where it stands: WHERE_IT_STANDS
+Where it stands, 29 November 2026, SQLite, quiet machine (load 1.5), default arguments:
+11,006 positions/s end to end, median of three bursts of 50,000 (best 11,561); 80 us of
+platform CPU per stored position (one core: ~12,500/s); the batch path alone 18,872/s;
+decode 251,995 frames/s. With the collector's defaults (``--default-gc``), same run shape:
+8,495/s, 107 us. PostgreSQL 15 on the same two cores (``--database-url``, the server's
+own CPU not counted): 10,017/s median (best 10,195), 82 us; batch path 14,610/s. At the
+start of the day the pipeline stored 205/s, and 4,346/s at the end of the previous session
+(199 us of CPU per position). What made the difference, measured one change at a time:
+the garbage collector (a fifth of the CPU was young and full collections walking the bus's
+retained log and 5,000 sessions: ``core.runtime.tune_collector``); the consumer's batch
+applied as one unit; no bus key for positions (a fix is unique by vehicle, time and event
+id, and only fixes not newer than their vehicle's newest are looked up: the old unique
+index on the event id alone was written at a random place for every fix); lists bound as
+one parameter (``core.db.one_of``) instead of a thousand placeholders; the in-memory bus
+trimming its log in constant time (each burst after the log filled was slower than the
+last); the dispatch consumer reading only patrol cars' fixes, 2,000 a batch. Where the time
+goes now (py-spy and per-thread CPU): the event loop ~35-45 us a fix (decode and
+normalisation ~13 us, bus publish ~3 us, the per-read asyncio and socket work of 5,000
+connections including ~5 us of loopback send per answered fix), the consumers' threads
+~35 us (the rules, the executemany rows and the commit). In a burst the two run mostly one
+after the other: the 5,000 sessions' reads become ready in the same turn of the event
+loop, and the consumer's next batch waits for that turn to end.
 """
 
 from __future__ import annotations

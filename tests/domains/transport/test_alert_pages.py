@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.api.test_console_auth import _csrf, sign_in
-from tests.domains.transport.builders import HOME
+from tests.domains.transport.builders import HOME, RULES, feed, provision
 from tests.domains.transport.test_alarm_confirm import FakeDownlink, alerts_of
 from tests.helpers import App, running_app
 from zhian.core.audit.models import AuditEntry
+from zhian.core.db import unit_of_work
+from zhian.core.identity.models import AuthSession
+from zhian.core.time import as_utc, utcnow
 from zhian.domains.transport.models import Alert
 
 
@@ -104,3 +108,43 @@ def test_without_the_permission_the_alerts_are_listed_without_forms(app: App) ->
     with app.factory() as session:
         alert = session.get(Alert, ids["emergency"])
         assert alert is not None and alert.acknowledged_at is None
+
+
+def test_the_open_page_learns_of_alerts_raised_since_without_keeping_the_session_alive(
+    app: App,
+) -> None:
+    alerts_of(app)
+    app.user("lw_dsp", role="dispatcher", division=HOME)
+    assert sign_in(app, "lw_dsp").status_code == 303  # type: ignore[attr-defined]
+    page = app.client.get("/transport").text
+    found = re.search(r'data-live-src="(/transport/alerts/raised\?after=(\d+))"', page)
+    assert found, "the alerts section says where to check"
+    check, known = found.group(1), int(found.group(2))
+    assert app.client.get(check).json() == {"after": known, "count": 0}
+
+    # Two more alerts on a second truck, and one in another county: only ours count.
+    with unit_of_work(app.factory) as session:
+        ours = provision(session, 2)
+        feed(session, ours, [40, 90, 90], alarms=[1, 1, 1], rules=RULES)
+        theirs = provision(session, 3, division="610581")
+        feed(session, theirs, [40], alarms=[1], rules=RULES)
+    assert app.client.get(check).json() == {"after": known, "count": 2}
+    assert app.client.get("/transport/alerts/raised?after=0").json()["count"] == 4
+
+    # A check is not activity: with the session's last sight an hour back, it stays there,
+    # while loading a page moves it.
+    def last_seen() -> datetime:
+        with app.factory() as session:
+            return as_utc(session.scalar(select(AuthSession.last_seen_at)))
+
+    with unit_of_work(app.factory) as session:
+        session.execute(update(AuthSession).values(last_seen_at=utcnow() - timedelta(minutes=10)))
+    before = last_seen()
+    assert app.client.get(check).status_code == 200
+    assert last_seen() == before
+    assert app.client.get("/transport").status_code == 200
+    assert last_seen() > before
+
+    # Signed out, a check is sent to sign in rather than answered.
+    app.client.cookies.clear()
+    assert app.client.get(check, follow_redirects=False).status_code in (302, 303, 401)

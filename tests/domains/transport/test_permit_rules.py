@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,11 +14,13 @@ from zhian.domains.transport import tracking
 from zhian.domains.transport.models import Vehicle
 
 
-def drive(session: Session, vehicle: Vehicle, path: list[tuple[int, float, float]]) -> None:
+def drive(
+    session: Session, vehicle: Vehicle, path: list[tuple[int, float, float]], **extra: Any
+) -> None:
     """Record fixes (second, x m, y m) along the local grid."""
     for second, x, y in path:
         lon, lat = at_m(x, y)
-        fix = report(vehicle, second, lon=lon, lat=lat)
+        fix = report(vehicle, second, lon=lon, lat=lat, **extra)
         tracking.record_position(
             session, report=fix, event_id=f"c-{vehicle.id}-{second}", rules=RULES
         )
@@ -105,3 +108,23 @@ def test_police_units_ignore_zones(session: Session) -> None:
     )
     drive(session, police, [(0, 3_000, 2_000)])
     assert alerts(session, police, "no_go_zone") == []
+
+
+def test_a_terminal_without_a_gnss_fix_raises_no_place_or_speed_alert(session: Session) -> None:
+    # Status bit 1 clear: the terminal reports zeros (or its last position) and no real speed.
+    vehicle = provision(session)
+    issue(session, vehicle)
+    zone(session)
+    drive(session, vehicle, [(0, 1_000, 0)])
+    unpositioned = [(t, -10_000_000, -10_000_000) for t in range(10, 200, 10)]
+    drive(session, vehicle, unpositioned, status=1, speed=150.0)
+    drive(session, vehicle, [(t, 3_000, 2_000) for t in range(200, 260, 10)], status=1)
+    for kind in ("corridor_deviation", "no_go_zone", "overspeed"):
+        assert alerts(session, vehicle, kind) == [], kind
+    assert vehicle.last_position_at == START + timedelta(seconds=250)  # alive all along
+    # The button still counts, fix or not.
+    drive(session, vehicle, [(260, 3_000, 2_000)], status=1, alarm=1)
+    assert len(alerts(session, vehicle, "emergency")) == 1
+    # With the fix back, the same places and speed do raise them.
+    drive(session, vehicle, [(t, 3_000, 2_000) for t in range(270, 400, 10)], speed=150.0)
+    assert alerts(session, vehicle, "no_go_zone") and alerts(session, vehicle, "overspeed")

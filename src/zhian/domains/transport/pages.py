@@ -11,7 +11,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -22,7 +22,7 @@ from zhian.core.time import SHANGHAI, as_utc, local, utcnow
 from zhian.domains.transport import live, permits, playback, service, tracking
 from zhian.domains.transport.choices import ALERT_KIND_LABELS, TERMINAL_CONFIRMATION_LABELS
 from zhian.domains.transport.permit_schemas import ExpresswayCreate
-from zhian.web.deps import Identity, db, page_identity
+from zhian.web.deps import Identity, db, page_identity, read_only, stream_identity
 from zhian.web.i18n import pick_locale
 from zhian.web.templating import LANG_COOKIE, render
 
@@ -132,6 +132,19 @@ def transport_page(
     """The signed-in user's vehicles on the map and in a table, their open alerts (to
     acknowledge and resolve), and the expressway stretches of the jurisdiction."""
     return render_transport_page(request, ident, session, page=page, handled_id=handled)
+
+
+@router.get("/transport/alerts/raised", dependencies=[Depends(read_only)])
+def alerts_raised(
+    ident: Annotated[Identity, Depends(stream_identity)],
+    session: Annotated[Session, Depends(db)],
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """For the open page's check every few seconds (``js/alerts-live.js``): how many open
+    alerts were raised after the one it knew last. Identified like a stream, so the checks of
+    an unattended page never keep its idle session alive."""
+    count = tracking.open_alerts_after(session, actor=ident.actor, after_id=after)
+    return JSONResponse({"after": after, "count": count}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/transport/expressways")

@@ -263,6 +263,11 @@ def _live(
 
     if vehicle.is_police_unit:
         return  # police units answer calls at speed: the other rules are for goods vehicles
+    if not r.positioned(pos.status):
+        # No GNSS fix: the terminal is alive (no signal loss) and its button counts, but
+        # where the truck is and how fast it goes are not known: no corridor, zone, speed,
+        # stop or fatigue verdict on a zero or stale position.
+        return
     alert = running.newest(AlertKind.OVERSPEED)
     step, calm = r.overspeed_step(
         rules,
@@ -369,6 +374,23 @@ def list_alerts(
     if vehicle_id is not None:
         stmt = stmt.where(Alert.vehicle_id == vehicle_id)
     return paginate(session, stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()), page, per_page)
+
+
+def open_alerts_after(session: Session, *, actor: Actor, after_id: int) -> int:
+    """How many open alerts of the actor's jurisdiction have an id above ``after_id``: raised
+    since a page that knew the alerts up to it was rendered (by id, not by opening time: a
+    stop or fatigue episode is raised well after it began)."""
+    require(actor, "transport.read")
+    found = session.scalar(
+        select(func.count())
+        .select_from(Alert)
+        .where(
+            scoping.scope_clause(actor, Alert.division),
+            Alert.status == AlertStatus.OPEN,
+            Alert.id > after_id,
+        )
+    )
+    return int(found or 0)
 
 
 def newest_alert_id(session: Session, *, actor: Actor) -> int:

@@ -1,17 +1,18 @@
 /*
  * New alerts on the transport page while it is open: the list is rendered by the server
  * (with its acknowledge and resolve forms), so this does not redraw it; every few seconds it
- * asks the alerts API for the open alerts and, when any was raised after the page was
- * loaded, says how many, with a link that reloads the list.
+ * asks how many open alerts were raised after the newest one the page knew and, when there
+ * are any, says how many, with a link that reloads the list. The check is identified like a
+ * stream (it does not count as activity), so an unattended page still signs out when idle;
+ * signed out, or refused, it stops. While the tab is hidden it does not ask.
  * Static, CSP-clean (no inline script or style).
  *
  * Markup (see transport/index.html):
- *   <section data-live-src="/api/v1/transport/alerts?status=open&per_page=100"
- *            data-newest="<highest alert id when rendered>">
+ *   <section data-live-src="/transport/alerts/raised?after=<highest alert id when rendered>">
  *     <div data-testid="new-alerts" hidden><span data-count data-template="... {n} ...">
  *   </section>
- *
- * The section gets data-live-checked (checks done) and data-new-count after each check.
+ * The answer is {"after": id, "count": n}. The section gets data-live-checked (checks
+ * done), data-new-count after each answer, and data-live-stopped when it gives up.
  */
 (function () {
   'use strict';
@@ -22,7 +23,6 @@
   function start(section) {
     const src = new URL(section.getAttribute('data-live-src'), window.location.href);
     if (src.origin !== window.location.origin) return;
-    const newest = Number(section.getAttribute('data-newest')) || 0;
     const notice = section.querySelector('[data-testid=new-alerts]');
     const count = notice && notice.querySelector('[data-count]');
     if (!notice || !count) return;
@@ -42,34 +42,54 @@
       });
     }
 
-    async function check() {
+    function show(raised) {
+      section.setAttribute('data-new-count', String(raised));
+      if (raised > 0) {
+        count.textContent = count.getAttribute('data-template').replace('{n}', String(raised));
+        notice.hidden = false;
+      } else {
+        notice.hidden = true;
+      }
+    }
+
+    // True to keep checking.
+    async function ask() {
       const ctrl = new AbortController();
       const timer = setTimeout(() => ctrl.abort(), FETCH_TIMEOUT_MS);
       try {
         const resp = await fetch(src.href, {
           credentials: 'same-origin',
           cache: 'no-store',
+          redirect: 'manual', // signed out, the page answers with a redirect to sign in
           headers: { Accept: 'application/json' },
           signal: ctrl.signal,
         });
-        if (!resp.ok) return; // signed out or a passing failure: the next check tries again
-        const data = await resp.json();
-        const items = data && Array.isArray(data.items) ? data.items : [];
-        const raised = items.filter((a) => a && Number(a.id) > newest).length;
-        section.setAttribute('data-new-count', String(raised));
-        if (raised > 0) {
-          count.textContent = count.getAttribute('data-template').replace('{n}', String(raised));
-          notice.hidden = false;
-        } else {
-          notice.hidden = true;
+        if (resp.type === 'opaqueredirect' || resp.status === 401 || resp.status === 403) {
+          return false;
         }
+        if (!resp.ok) return true; // a passing failure: the next check tries again
+        const data = await resp.json();
+        const raised = Number(data && data.count);
+        if (Number.isFinite(raised) && raised >= 0) show(raised);
+        return true;
       } catch (err) {
-        // A network hiccup or a timeout: keep what is shown until the next check.
+        return true; // a network hiccup or a timeout: keep what is shown
       } finally {
         clearTimeout(timer);
+      }
+    }
+
+    async function check() {
+      let again = true;
+      if (!document.hidden) {
+        again = await ask();
         checks += 1;
         section.setAttribute('data-live-checked', String(checks));
+      }
+      if (again) {
         setTimeout(check, EVERY_MS);
+      } else {
+        section.setAttribute('data-live-stopped', '');
       }
     }
 

@@ -214,8 +214,12 @@ def audit_verify() -> None:
 def _ledger_broken(report: LedgerReport) -> NoReturn:
     if report.checkpoint is not None:
         where = f"checkpoint store, checkpoint {report.checkpoint}"
+    elif report.entry_id is not None:
+        where = f"entry id={report.entry_id} (day {report.day})"
+    elif report.root_id is not None:
+        where = f"daily root id={report.root_id}"
     elif report.day:
-        where = f"day {report.day}"
+        where = f"daily root of day {report.day}"
     elif report.enterprise_id is not None:
         where = f"enterprise {report.enterprise_id} entry seq={report.first_bad_seq}"
     else:

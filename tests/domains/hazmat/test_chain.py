@@ -16,9 +16,11 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
+from tests.helpers import running_app
 from zhian.cli import app as cli
 from zhian.core import hashchain
 from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.errors import Conflict
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import ChainHead, LedgerEntry
 
@@ -293,8 +295,6 @@ def test_inclusion_proof_verifies(engine: Engine) -> None:
 
 
 def test_a_day_is_sealed_once_and_only_when_over(engine: Engine) -> None:
-    from zhian.core.errors import Conflict
-
     with make_sessionmaker(engine)() as session:
         with pytest.raises(Conflict):
             verify.seal_day(session, DAY)
@@ -386,3 +386,102 @@ def test_blob_written_into_a_column_is_named(
             ent,
             *named,
         )
+
+
+def _sqlite_only(engine: Engine, why: str) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip(why)
+
+
+def _cli_verify(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("ZHIAN_DATABASE_URL", fresh_url)
+    result = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert result.exit_code == 1, result.output
+    return result.output
+
+
+def test_cli_names_a_changed_daily_root_as_a_daily_root(
+    engine: Engine, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tamper(engine, "UPDATE hazmat_daily_root SET root = '" + "0" * 64 + "'")
+    assert "daily root of day 2026-11-01: root mismatch" in _cli_verify(fresh_url, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("x", "'x'"),
+        ("2026-11-01 00:00:00", "'2026-11-01 00:00:00'"),
+        ("20261101", "20261101"),  # the column's numeric affinity keeps it as a number
+    ],
+)
+def test_a_daily_root_whose_day_is_not_a_date_is_named(
+    engine: Engine, fresh_url: str, monkeypatch: pytest.MonkeyPatch, written: str, read: str
+) -> None:
+    _sqlite_only(engine, "PostgreSQL's date column refuses a day that is not a date")
+    with engine.connect() as conn:
+        root_id = conn.execute(text("SELECT id FROM hazmat_daily_root")).scalar_one()
+    tamper(engine, f"UPDATE hazmat_daily_root SET day = '{written}'")
+    report = check(engine)
+    assert (report.ok, report.root_id, report.day) == (False, root_id, None)
+    assert report.reason == f"daily root's day is not a date: {read}"
+    out = _cli_verify(fresh_url, monkeypatch)
+    assert f"daily root id={root_id}: daily root's day is not a date" in out
+    with pytest.raises(Conflict, match=f"每日根 id={root_id}"):
+        exported(engine)
+
+
+def test_an_entry_stored_at_in_another_form_gets_no_proof_but_a_refusal(
+    engine: Engine, fresh_url: str
+) -> None:
+    # Its instant is on the sealed day; its text ('T' sorts after ' ') is past the day's
+    # end, so the day's tree does not hold it. PostgreSQL stores the instant itself.
+    ent, _ = _first(engine)
+    tamper(
+        engine,
+        "UPDATE hazmat_ledger_entry SET at = replace(at, ' ', 'T') "
+        f"WHERE enterprise_id = {ent} AND seq = 2"
+        if engine.dialect.name == "sqlite"
+        else f"UPDATE hazmat_ledger_entry SET at = at WHERE enterprise_id = {ent} AND seq = 2",
+    )
+    with make_sessionmaker(engine)() as session:
+        entry = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.enterprise_id == ent, LedgerEntry.seq == 2)
+        ).one()
+        if engine.dialect.name != "sqlite":
+            assert verify.check_inclusion(verify.inclusion(session, entry))
+            return
+        with pytest.raises(Conflict, match=f"企业 {ent} 序号 2 的账本记录（id={entry.id}）"):
+            verify.inclusion(session, entry)
+    with pytest.raises(Conflict, match=f"企业 {ent} 序号 2 的账本记录"):
+        exported(engine)
+    with running_app(fresh_url) as app:
+        headers = app.headers(app.token("reg", role="regulator", division="610500"))
+        refused = app.client.get(f"/api/v1/hazmat/enterprises/{ent}/ledger/export", headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert f"企业 {ent} 序号 2 的账本记录" in refused.json()["detail"][0]["msg"]
+
+
+def test_an_entry_of_no_enterprise_is_refused_a_seal_and_named(
+    engine: Engine, fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(engine, "PostgreSQL's integer column refuses an enterprise id that is text")
+    ent, _ = _first(engine)
+    with engine.connect() as conn:
+        entry_id = conn.execute(
+            text(f"SELECT id FROM hazmat_ledger_entry WHERE enterprise_id = {ent} AND seq = 5")
+        ).scalar_one()
+    # With its head gone, no chain walk meets the enterprise's entries: the day's root is
+    # what must name the one that is no enterprise's.
+    tamper(engine, f"DELETE FROM hazmat_chain_head WHERE enterprise_id = {ent}")
+    # Foreign keys off, as sqlite3 leaves them for someone writing behind the application.
+    with closing(sqlite3.connect(str(engine.url.database))) as conn, conn:
+        conn.execute(f"UPDATE hazmat_ledger_entry SET enterprise_id = 'abc' WHERE id = {entry_id}")
+    report = check(engine)
+    assert (report.ok, report.entry_id, report.day) == (False, entry_id, DAY)
+    assert f"entry id={entry_id} (day {DAY})" in _cli_verify(fresh_url, monkeypatch)
+    with engine.begin() as conn:  # the guard is already lifted
+        conn.execute(text("DELETE FROM hazmat_daily_root"))
+    refused = pytest.raises(verify.UnreadableEntry, match=f"账本记录 id={entry_id}（企业 'abc'")
+    with make_sessionmaker(engine)() as session, refused:
+        verify.seal_day(session, DAY)

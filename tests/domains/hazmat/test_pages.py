@@ -4,7 +4,9 @@ stock by class (page and API), each scoped to the viewer's county."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -310,3 +312,21 @@ def test_a_code_with_a_slash_opens_its_timeline_and_history(app: App) -> None:
     )
     assert history.status_code == 200, history.text
     assert [e["event"] for e in history.json()] == ["produce"]
+
+
+def test_an_entry_of_no_enterprise_fails_its_days_proofs_on_the_pages(app: App) -> None:
+    # SQLite keeps text in an integer column: the day's tree cannot be rebuilt, so no proof
+    # of that day holds, and the page says so rather than failing.
+    w = _world(app)
+    engine = app.factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's integer column refuses an enterprise id that is text")
+    tamper(engine)
+    with closing(sqlite3.connect(str(engine.url.database))) as conn, conn:
+        conn.execute(
+            "UPDATE hazmat_ledger_entry SET enterprise_id = 'abc' "
+            f"WHERE enterprise_id = {w['ent']} AND seq = 1"
+        )
+    html = app.client.get("/hazmat/items/5361101A00003").text
+    proofs = re.findall(r'data-event="\w+" data-seq="\d+" data-proof="(\w+)"', html)
+    assert proofs == ["failed", "failed"] and "证明无效" in html

@@ -59,6 +59,40 @@ class LedgerReport:
     reason: str | None = None
     checkpoints: int = 0
     checkpoint: int | None = None  # the bad line of the checkpoint store, if it is the store
+    root_id: int | None = None  # a stored daily root whose day is not a day
+    entry_id: int | None = None  # an entry that is no enterprise's, named by its row
+
+
+class UnreadableEntry(Conflict):
+    """An entry whose enterprise, seq or hash is not of its kind (only someone writing to the
+    table behind the application can put one there): no day's tree can place it."""
+
+    def __init__(self, entry_id: int, enterprise_id: Any, seq: Any) -> None:
+        super().__init__(
+            f"账本记录 id={entry_id}（企业 {enterprise_id!r}，序号 {seq!r}）已被改动，"
+            "无法放入默克尔树"
+        )
+        self.entry_id = entry_id
+
+
+class EntryNotInTree(Conflict):
+    """An entry its sealed day's tree does not hold where its instant says it belongs."""
+
+    def __init__(self, entry: LedgerEntry, day: date) -> None:
+        super().__init__(
+            f"企业 {entry.enterprise_id} 序号 {entry.seq} 的账本记录（id={entry.id}）"
+            f"不在 {day.isoformat()} 的默克尔树中：记录已被改动"
+        )
+        self.entry_id = entry.id
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRoot:
+    """A stored daily root as verification reads it."""
+
+    day: date
+    tree_size: Any
+    root: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +135,39 @@ def day_leaves(session: Session, day: date) -> list[tuple[int, int, str]]:
     # flush is the one the ORM would have made first.
     if session.autoflush:
         session.flush()
+    where = (LedgerEntry.at >= lo, LedgerEntry.at < hi)
+    order = (LedgerEntry.enterprise_id, LedgerEntry.seq)
     rows = session.connection().execute(
         select(LedgerEntry.enterprise_id, LedgerEntry.seq, LedgerEntry.hash)
-        .where(LedgerEntry.at >= lo, LedgerEntry.at < hi)
-        .order_by(LedgerEntry.enterprise_id, LedgerEntry.seq)
+        .where(*where)
+        .order_by(*order)
     )
-    return [(int(e), int(s), str(h)) for e, s, h in rows]
+    try:
+        return [(_whole(e), _whole(s), _hex(h)) for e, s, h in rows]
+    except _MALFORMED:
+        pass
+    # Read again, rarely, to name the entry: the id is not worth reading for every leaf.
+    for entry_id, e, s, h in session.connection().execute(
+        select(LedgerEntry.id, *order, LedgerEntry.hash).where(*where).order_by(*order)
+    ):
+        try:
+            _whole(e), _whole(s), _hex(h)
+        except _MALFORMED:
+            raise UnreadableEntry(entry_id, e, s) from None
+    raise AssertionError("an unreadable leaf read again as readable")  # pragma: no cover
+
+
+def _whole(value: Any) -> int:
+    # int() would take "7", 7.5 or b"7": only an integer is an enterprise id or a seq.
+    if type(value) is not int:
+        raise TypeError(f"not an integer: {value!r}")
+    return value
+
+
+def _hex(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError(f"not a hash: {value!r}")
+    return value
 
 
 def _tree(leaves: Sequence[tuple[int, int, str]]) -> merkle.MerkleTree:
@@ -133,7 +194,7 @@ def inclusion(session: Session, entry: LedgerEntry) -> dict[str, Any]:
     if sealed is None:
         raise NotFound(f"{day.isoformat()} 尚未封存")
     leaves = day_leaves(session, day)
-    index = leaves.index((entry.enterprise_id, entry.seq, entry.hash))
+    index = _place(leaves, entry, day)
     tree = _tree(leaves)
     return {
         "day": day.isoformat(),
@@ -143,6 +204,15 @@ def inclusion(session: Session, entry: LedgerEntry) -> dict[str, Any]:
         "leaf": merkle.leaf_hash(leaf_data(entry.enterprise_id, entry.seq, entry.hash)).hex(),
         "path": [h.hex() for h in tree.inclusion_proof(index)],
     }
+
+
+def _place(leaves: list[tuple[int, int, str]], entry: LedgerEntry, day: date) -> int:
+    """Where an entry is among its day's leaves; the day is told by its instant and the
+    leaves by the stored ``at`` (see ``RENDER``), and an entry they disagree on is altered."""
+    try:
+        return leaves.index((entry.enterprise_id, entry.seq, entry.hash))
+    except ValueError:
+        raise EntryNotInTree(entry, day) from None
 
 
 def check_inclusion(proof: Mapping[str, Any]) -> bool:
@@ -176,15 +246,58 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
             first_bad_seq=1,
             reason="chain missing (in a signed checkpoint)",
         )
-    sealed = {r.day: r for r in session.scalars(select(DailyRoot).order_by(DailyRoot.day))}
+    sealed, unreadable = _sealed_roots(session)
     passed = _one_pass(session, heads, pins, list(sealed))
     if passed is None:
         found = _each_chain(session, heads, pins)
         if isinstance(found, LedgerReport):
             return found
-        return _verify_roots(session, pins, found, sealed, None)
-    checked, leaves = passed
+        checked, leaves = found, None
+    else:
+        checked, leaves = passed
+    for root_id, day in unreadable:
+        return LedgerReport(
+            ok=False,
+            entries=checked,
+            root_id=root_id,
+            reason=f"daily root's day is not a date: {day!r}",
+            checkpoints=pins.checkpoints,
+        )
     return _verify_roots(session, pins, checked, sealed, leaves)
+
+
+def _sealed_roots(session: Session) -> tuple[dict[date, SealedRoot], list[tuple[int, Any]]]:
+    """The stored daily roots by day, in day order, and (id, stored day) of those whose day
+    is not a date written as the application writes one (SQLite keeps whatever text it is
+    given, and the ORM's date type raises on it)."""
+    rows = session.execute(
+        select(
+            DailyRoot.id, type_coerce(DailyRoot.day, String), DailyRoot.tree_size, DailyRoot.root
+        )
+    ).all()
+    sealed: dict[date, SealedRoot] = {}
+    unreadable: list[tuple[int, Any]] = []
+    for root_id, stored, size, root in sorted(rows, key=lambda r: r[0]):
+        day = _day_of(stored)
+        if day is None or day in sealed:
+            unreadable.append((root_id, stored))
+        else:
+            sealed[day] = SealedRoot(day, size, root)
+    return dict(sorted(sealed.items())), unreadable
+
+
+def _day_of(stored: Any) -> date | None:
+    if type(stored) is date:
+        return stored  # PostgreSQL's date column hands back a date
+    if type(stored) is not str:
+        return None
+    try:
+        day = date.fromisoformat(stored)
+    except ValueError:
+        return None
+    # fromisoformat also reads "20261101": the day would be right, its text not the one
+    # the roots are looked up by.
+    return day if day.isoformat() == stored else None
 
 
 # A leaf's hash in its day's tree, the leaf data (:func:`leaf_data` of ints and a hash of hex
@@ -501,7 +614,7 @@ def _verify_roots(
     session: Session,
     pins: Pins,
     checked: int,
-    stored: Mapping[date, DailyRoot],
+    stored: Mapping[date, SealedRoot],
     seen: Mapping[date, list[bytes]] | None,
 ) -> LedgerReport:
     """Every sealed day's root held against the pins and recomputed, from the leaf hashes the
@@ -528,6 +641,16 @@ def _verify_roots(
             )
         except _MALFORMED:
             intact = False  # an entry of no chain whose columns are not even an entry's
+        except UnreadableEntry as exc:
+            return LedgerReport(
+                ok=False,
+                entries=checked,
+                roots=roots,
+                day=sealed.day,
+                entry_id=exc.entry_id,
+                reason="entry of no enterprise (its enterprise, seq or hash is not one)",
+                checkpoints=pins.checkpoints,
+            )
         if not intact:
             return LedgerReport(
                 ok=False,
@@ -549,7 +672,9 @@ def export(session: Session, enterprise: Enterprise) -> dict[str, Any]:
         .where(LedgerEntry.enterprise_id == enterprise.id)
         .order_by(LedgerEntry.seq)
     ).all()
-    sealed = {r.day: r for r in session.scalars(select(DailyRoot))}
+    sealed, unreadable = _sealed_roots(session)
+    for root_id, stored in unreadable:
+        raise Conflict(f"每日根 id={root_id} 的日期 {stored!r} 已被改动，账本不能导出")
     proofs: list[dict[str, Any]] = []
     trees: dict[date, tuple[list[tuple[int, int, str]], merkle.MerkleTree]] = {}
     for e in entries:
@@ -560,7 +685,7 @@ def export(session: Session, enterprise: Enterprise) -> dict[str, Any]:
             leaves = day_leaves(session, day)
             trees[day] = (leaves, _tree(leaves))
         leaves, tree = trees[day]
-        index = leaves.index((e.enterprise_id, e.seq, e.hash))
+        index = _place(leaves, e, day)
         path = [h.hex() for h in tree.inclusion_proof(index)]
         proofs.append({"seq": e.seq, "day": day.isoformat(), "index": index, "path": path})
     return {
@@ -578,7 +703,7 @@ def export(session: Session, enterprise: Enterprise) -> dict[str, Any]:
         ],
         "roots": [
             {"day": r.day.isoformat(), "tree_size": r.tree_size, "root": r.root}
-            for r in sorted(sealed.values(), key=lambda r: r.day)
+            for r in sealed.values()
         ],
         "proofs": proofs,
     }

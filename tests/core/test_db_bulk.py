@@ -71,29 +71,6 @@ def test_utc_column_binds_on_sqlite_as_the_generic_chain_does() -> None:
         fast(datetime(2026, 1, 1))
 
 
-def test_utc_column_reads_on_sqlite_as_the_generic_chain_does() -> None:
-    dialect = sqlite.dialect()
-    fast = UTCDateTime().result_processor(dialect, None)
-    generic = DateTime(timezone=True).dialect_impl(dialect).result_processor(dialect, None)
-    bind = UTCDateTime().bind_processor(dialect)
-    assert fast is not None and generic is not None and bind is not None
-    rng = random.Random(809)
-    for _ in range(20_000):
-        value = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
-            microseconds=rng.randrange(0, 4_000_000_000_000_000)
-        )
-        if rng.random() < 0.3:
-            value = value.replace(microsecond=0)
-        stored = bind(value)
-        assert fast(stored) == value == generic(stored).replace(tzinfo=UTC)
-        assert fast(stored).tzinfo is UTC
-    # Text written by hand: a date alone, a zone given, and what only the generic parser reads.
-    assert fast("2026-11-29") == datetime(2026, 11, 29, tzinfo=UTC)
-    assert fast("2026-11-29 08:00:00+08:00") == datetime(2026, 11, 29, tzinfo=UTC)
-    assert fast("2026-11-29 08:00:00.5") == generic("2026-11-29 08:00:00.5").replace(tzinfo=UTC)
-    assert fast(None) is None
-
-
 def test_one_of_selects_the_rows_whose_value_is_in_the_list(session: Session) -> None:
     at = datetime(2026, 11, 1, tzinfo=UTC)
     Bulk(insert(TABLE), NAMES).execute(

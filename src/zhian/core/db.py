@@ -84,30 +84,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         return process
 
-    def result_processor(
-        self, dialect: Dialect, coltype: object
-    ) -> Callable[[Any], datetime | None] | None:
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-        generic = super().result_processor(dialect, coltype)
-
-        # The stored text read in one C call; SQLAlchemy's own parser is a regular
-        # expression and a constructor, several microseconds a value, and the positions
-        # consumer reads the motion state of a thousand vehicles per batch.
-        def process(value: Any) -> datetime | None:
-            if value is None:
-                return None
-            if isinstance(value, str):
-                try:
-                    parsed = datetime.fromisoformat(value)
-                except ValueError:
-                    pass  # not SQLAlchemy's format (written by hand?): the generic parser
-                else:
-                    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else as_utc(parsed)
-            return generic(value) if generic is not None else as_utc(value)
-
-        return process
-
 
 def utc_from_raw(value: str | datetime) -> datetime:
     """A UTCDateTime column's value as the driver returned it (selected through

@@ -70,6 +70,23 @@ def test_a_resent_fix_older_than_the_newest_is_still_stored_once(session: Sessio
     assert vehicle.last_position_at == START + timedelta(seconds=4)
 
 
+def test_resends_hours_apart_are_looked_up_in_separate_spans(session: Session) -> None:
+    vehicle = provision(session)
+    seconds = [0, 1, 2, 3 * 3600, 3 * 3600 + 5]
+    reports = [(f"ev-{s}", report(vehicle, s)) for s in seconds]
+    assert len(tracking.record_positions(session, reports, RULES).stored) == 5
+    # One batch resending an old fix among recent ones: all found, none stored again.
+    again = tracking.record_positions(session, [reports[3], reports[1], reports[4]], RULES)
+    assert again.stored == [] and count_positions(session, vehicle) == 5
+    # Looked up in two spans, so the old fix does not stretch the recent ones' lookup.
+    fixes = [(vehicle.id, tracking.fix_of(r, e)) for e, r in (reports[3], reports[1], reports[4])]
+    spans = tracking._spans(fixes)
+    assert [[f.event_id for _, f in span] for span in spans] == [
+        ["ev-1"],
+        [f"ev-{3 * 3600}", f"ev-{3 * 3600 + 5}"],
+    ]
+
+
 def test_an_unknown_terminal_is_refused(session: Session) -> None:
     vehicle = provision(session)
     fix = report(vehicle, 0).model_copy(update={"phone": "42"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 import numpy as np
@@ -174,6 +174,24 @@ def record_positions(
     return Recorded(stored, unknown, vehicle_of)
 
 
+# Fixes looked up together when their times lie this close: the lookup reads every stored
+# fix of their vehicles in the span, so one fix from hours back among recent resends must
+# not widen the span for all of them.
+LOOKUP_SPAN = timedelta(minutes=10)
+
+
+def _spans(maybe: list[tuple[int, r.Fix]]) -> list[list[tuple[int, r.Fix]]]:
+    """The fixes in groups whose times lie within ``LOOKUP_SPAN``, oldest first."""
+    ordered = sorted(maybe, key=lambda pair: pair[1].located_at)
+    groups: list[list[tuple[int, r.Fix]]] = []
+    for pair in ordered:
+        if groups and pair[1].located_at - groups[-1][0][1].located_at <= LOOKUP_SPAN:
+            groups[-1].append(pair)
+        else:
+            groups.append([pair])
+    return groups
+
+
 def _not_stored(
     session: Session, vehicles: Mapping[str, VehicleState], todo: list[tuple[str, r.Fix]]
 ) -> list[tuple[str, r.Fix]]:
@@ -190,17 +208,19 @@ def _not_stored(
             maybe.append((vehicle.id, fix))
     if not maybe:
         return todo
-    found = set(
-        session.scalars(
-            _STORED,
-            {
-                "vehicles": sorted({vehicle_id for vehicle_id, _ in maybe}),
-                "since": min(fix.located_at for _, fix in maybe),
-                "until": max(fix.located_at for _, fix in maybe),
-                "ids": [fix.event_id for _, fix in maybe],
-            },
+    found: set[str] = set()
+    for group in _spans(maybe):
+        found.update(
+            session.scalars(
+                _STORED,
+                {
+                    "vehicles": sorted({vehicle_id for vehicle_id, _ in group}),
+                    "since": min(fix.located_at for _, fix in group),
+                    "until": max(fix.located_at for _, fix in group),
+                    "ids": [fix.event_id for _, fix in group],
+                },
+            )
         )
-    )
     return [(phone, fix) for phone, fix in todo if fix.event_id not in found]
 
 

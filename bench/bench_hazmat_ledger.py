@@ -48,6 +48,9 @@ through a copy of a state already fed the prefix, 10% less than a fresh one). Wh
 is hashlib's cost per call, two hashes an entry, which RFC 6962's tree fixes. Holding each
 entry's ``at`` to the text the application stores (so that no entry is filed under another
 day) costs the database ~0.1 s. A site's stock 7 ms at 200,000 entries, 16 ms at 1,000,000.
+On the quiet machine at the end of the day (load 1.4, default run of this command with
+--entries 200000 --append 3000): verify 3.80 s per 1,000,000 (3.80 s of CPU), 5.34 s with
+every day sealed; batched append 10,594 events/s, one at a time 777/s; a site's stock 5.3 ms.
 """
 
 from __future__ import annotations

@@ -33,12 +33,14 @@ Target (issue 5): >= 10,000 positions/s stored with 5,000 terminals connected, o
 The default database is a fresh SQLite file (WAL, synchronous=FULL, as deployed); pass
 ``--database-url`` for an empty PostgreSQL database.
 
-Where it stands, 29 November 2026, SQLite, quiet machine (load 1.5), default arguments:
-11,006 positions/s end to end, median of three bursts of 50,000 (best 11,561); 80 us of
-platform CPU per stored position (one core: ~12,500/s); the batch path alone 18,872/s;
-decode 251,995 frames/s. With the collector's defaults (``--default-gc``), same run shape:
-8,495/s, 107 us. PostgreSQL 15 on the same two cores (``--database-url``, the server's
-own CPU not counted): 10,017/s median (best 10,195), 82 us; batch path 14,610/s. At the
+Where it stands, 29 November 2026, SQLite, quiet machine (load 0.3-1.5), default
+arguments: 12,231 positions/s end to end, median of three bursts of 50,000 (best 12,535);
+71 us of platform CPU per stored position (one core: ~14,000/s); the batch path alone
+20,767/s; decode 256,584 frames/s (an earlier run of the day: 11,006/s median, 80 us). With
+the collector's defaults (``--default-gc``), same run shape: 8,495/s, 107 us. PostgreSQL 15
+on the same two cores (``--database-url``; the server's own CPU competes for them and is not
+counted): 9,570/s and 10,017/s median in two runs (best 10,114 and 10,195), 82-87 us; batch
+path 14,610-15,815/s. At the
 start of the day the pipeline stored 205/s, and 4,346/s at the end of the previous session
 (199 us of CPU per position). What made the difference, measured one change at a time:
 the garbage collector (a fifth of the CPU was young and full collections walking the bus's

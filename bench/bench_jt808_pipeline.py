@@ -39,8 +39,9 @@ arguments: 12,231 positions/s end to end, median of three bursts of 50,000 (best
 20,767/s; decode 256,584 frames/s (an earlier run of the day: 11,006/s median, 80 us). With
 the collector's defaults (``--default-gc``), same run shape: 8,495/s, 107 us. PostgreSQL 15
 on the same two cores (``--database-url``; the server's own CPU competes for them and is not
-counted): 9,570/s and 10,017/s median in two runs (best 10,114 and 10,195), 82-87 us; batch
-path 14,610-15,815/s. At the
+counted): 9,100-10,300/s median over six runs (best bursts ~10,600), 80-95 us; batch path
+12,500-15,800/s. With transport_vehicle's fillfactor at 70 (migration 0024, HOT updates of
+the motion state) against 100, alternated: 9,891 and 9,511/s against 9,144 and 9,014/s. At the
 start of the day the pipeline stored 205/s, and 4,346/s at the end of the previous session
 (199 us of CPU per position). What made the difference, measured one change at a time:
 the garbage collector (a fifth of the CPU was young and full collections walking the bus's

@@ -3,6 +3,7 @@ which must not trip over the rows of other tables that refer to it."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import func, select
 
@@ -32,5 +33,22 @@ def test_down_and_up_again_with_rows_referring_to_rebuilt_tables(fresh_url: str)
             if engine.dialect.name == "sqlite":
                 # Foreign keys are enforced again on the connections the app uses.
                 assert session.connection().exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_vehicle_pages_keep_room_for_updates_on_postgresql(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL storage setting")
+        upgrade(fresh_url)
+        options = "SELECT reloptions FROM pg_class WHERE relname = 'transport_vehicle'"
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql(options).scalar() == ["fillfactor=70"]
+        command.downgrade(alembic_config(fresh_url), "0023")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql(options).scalar() is None
+        upgrade(fresh_url)
     finally:
         engine.dispose()

@@ -303,16 +303,9 @@ def is_read_only(session: Session) -> bool:
 def read_only(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A unit of work that only reads: one read-only transaction (``begin_read_only``),
     ended and closed on the way out."""
-    session = factory()
-    try:
+    with unit_of_work(factory) as session:
         begin_read_only(session)
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 class _ValueList(TypeDecorator[list[Any]]):

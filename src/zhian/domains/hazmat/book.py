@@ -24,19 +24,17 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from zhian.core.db import one_of
 from zhian.domains.hazmat.models import ChainHead, Item, LedgerEntry, Licence, Site, Stock
 
 Key = tuple[int, int | None, str]  # enterprise, site (None: no site), item code
-# Values per IN list: well under SQLite's and PostgreSQL's bound parameter limits.
-CHUNK = 900
-
 # Core statements built once: a batch of one event runs a dozen of them, and building and
 # keying a statement costs more than SQLite takes to run it.
 _head, _item, _stock = (cast(Table, m.__table__) for m in (ChainHead, Item, Stock))
 _entry, _licence, _site = (cast(Table, m.__table__) for m in (LedgerEntry, Licence, Site))
 _LOCK = (
     select(_head.c.id, _head.c.enterprise_id, _head.c.seq, _head.c.hash)
-    .where(_head.c.enterprise_id.in_(bindparam("keys", expanding=True)))
+    .where(one_of(_head.c.enterprise_id, "keys"))
     .order_by(_head.c.enterprise_id)
     .with_for_update()
 )
@@ -50,7 +48,7 @@ _ITEMS = (
         _item.c.unit,
         _item.c.state,
     )
-    .where(_item.c.code.in_(bindparam("keys", expanding=True)))
+    .where(one_of(_item.c.code, "keys"))
     .order_by(_item.c.id)
     .with_for_update()
 )
@@ -58,7 +56,7 @@ _STOCK = (
     select(
         _stock.c.id, _stock.c.enterprise_id, _stock.c.site_id, _stock.c.item_id, _stock.c.quantity
     )
-    .where(_stock.c.item_id.in_(bindparam("keys", expanding=True)))
+    .where(one_of(_stock.c.item_id, "keys"))
     .order_by(_stock.c.id)
 )
 _LICENCES = (
@@ -69,21 +67,19 @@ _LICENCES = (
         _licence.c.valid_from,
         _licence.c.valid_until,
     )
-    .where(_licence.c.enterprise_id.in_(bindparam("keys", expanding=True)))
+    .where(one_of(_licence.c.enterprise_id, "keys"))
     .order_by(_licence.c.id)
 )
 _SITES = select(_site.c.id, _site.c.enterprise_id, _site.c.name, _site.c.capacity).where(
-    _site.c.id.in_(bindparam("keys", expanding=True))
+    one_of(_site.c.id, "keys")
 )
 _TOTALS = (
     select(_stock.c.site_id, _item.c.hazard_class, func.sum(_stock.c.quantity))
     .select_from(_stock.join(_item, _item.c.id == _stock.c.item_id))
-    .where(_stock.c.site_id.in_(bindparam("keys", expanding=True)))
+    .where(one_of(_stock.c.site_id, "keys"))
     .group_by(_stock.c.site_id, _item.c.hazard_class)
 )
-_ITEM_IDS = select(_item.c.id, _item.c.code).where(
-    _item.c.code.in_(bindparam("keys", expanding=True))
-)
+_ITEM_IDS = select(_item.c.id, _item.c.code).where(one_of(_item.c.code, "keys"))
 _ENTRY_IDS = select(_entry.c.seq, _entry.c.id).where(
     _entry.c.enterprise_id == bindparam("e"), _entry.c.seq > bindparam("after")
 )
@@ -134,12 +130,6 @@ class SiteRow:
     capacity: Mapping[str, Decimal]
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
-
-
 def amounts(text: str) -> dict[str, Decimal]:
     """A stored class → quantity map."""
     return {k: Decimal(v) for k, v in json.loads(text).items()}
@@ -162,9 +152,9 @@ class Book:
         self._totalled: set[int] = set()
 
     def _rows(self, stmt: Any, keys: Iterable[Any]) -> Iterator[Any]:
-        conn = self.session.connection()
-        for chunk in _chunks(keys):
-            yield from conn.execute(stmt, {"keys": chunk})
+        wanted = sorted(keys)
+        if wanted:  # nothing to load: no round trip
+            yield from self.session.connection().execute(stmt, {"keys": wanted})
 
     # -- loading ----------------------------------------------------------------------------
 

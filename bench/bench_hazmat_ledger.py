@@ -197,7 +197,8 @@ def build_ledger(factory: sessionmaker[Session], sites: list[tuple[int, int]], n
             row.canonical = data.decode("utf-8")
             row.hash = hashchain.entry_hash_encoded(prev, data)
             heads[e] = (seq, row.hash)
-            rows.append(vars(row))
+            # The record: the database derives the typed columns from ``canonical``.
+            rows.append({"canonical": row.canonical, "prev_hash": prev, "hash": row.hash})
             if len(rows) == 20_000:
                 session.execute(insert(LedgerEntry), rows)
                 rows = []
@@ -283,12 +284,14 @@ def bench_append(
             session.flush()
             prev = hashchain.GENESIS
             for j in range(n):
-                entry = LedgerEntry(
+                row = SimpleNamespace(
                     enterprise_id=e,
                     seq=10**8 + j,
                     prev_hash=prev,
                     event="produce",
                     item_id=item.id,
+                    from_enterprise_id=None,
+                    to_enterprise_id=None,
                     site_id=site,
                     quantity=Decimal("5.000"),
                     actor_id=1,
@@ -297,8 +300,8 @@ def bench_append(
                     reference="",
                     payload="{}",
                 )
-                data = hashchain.canonical(ledger.hashed_payload(entry))
-                entry.canonical = data.decode("utf-8")
+                data = hashchain.canonical(ledger.hashed_payload(row))
+                entry = LedgerEntry(canonical=data.decode("utf-8"), prev_hash=prev)
                 entry.hash = prev = hashchain.entry_hash_encoded(prev, data)
                 session.add(entry)
                 session.flush()

@@ -241,6 +241,25 @@ class EventIn(BaseModel):
     reference: Annotated[str, StringConstraints(max_length=256)] = ""
     payload: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("reference", "payload")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL's text cannot hold a NUL character, so neither can the column derived
+        # from it: refused here the same on both databases.
+        if _holds_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
 
 class EventBatchIn(BaseModel):
     """Custody events recorded in order, all or nothing."""

@@ -6,6 +6,11 @@ enterprise, ordered by (enterprise, seq); a leaf's data is the canonical encodin
 ``{"enterprise_id", "seq", "hash"}``, hashed the RFC 6962 way by :mod:`zhian.core.merkle`.
 Signed checkpoints kept outside the database (:mod:`zhian.domains.hazmat.checkpoint`) come
 in as :class:`Pins`: heads and roots the ledger must still hold.
+
+Verification hashes each entry's stored canonical bytes. Its typed columns are what the
+database derives from those bytes while the table is the one migration 0025 made
+(:mod:`zhian.domains.hazmat.projection`); otherwise, or when asked, each row's columns are
+rendered by the database and compared with its bytes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 from zhian.core import hashchain, merkle
 from zhian.core.errors import Conflict, NotFound
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
+from zhian.domains.hazmat import projection
 from zhian.domains.hazmat.ledger import hashed_payload
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, Enterprise, LedgerEntry
 
@@ -61,6 +67,9 @@ class LedgerReport:
     checkpoint: int | None = None  # the bad line of the checkpoint store, if it is the store
     root_id: int | None = None  # a stored daily root whose day is not a day
     entry_id: int | None = None  # an entry that is no enterprise's, named by its row
+    # How the typed columns were held to the bytes: "derived" (the table's definition is the
+    # one that derives them, see projection) or "compared" (every row, one by one).
+    columns: str | None = None
 
 
 class UnreadableEntry(Conflict):
@@ -230,10 +239,20 @@ def check_inclusion(proof: Mapping[str, Any]) -> bool:
         return False
 
 
-def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
+def verify_all(
+    session: Session, *, pinned: Pins | None = None, columns: bool = False
+) -> LedgerReport:
     """Recompute every enterprise chain against its head and every sealed day's root, and
-    hold them against the heads and roots signed checkpoints pinned."""
+    hold them against the heads and roots signed checkpoints pinned. The typed columns are
+    taken as the database derives them from the bytes if the table is still the one that
+    does (:func:`projection.intact`), and compared row by row otherwise, or if ``columns``."""
     pins = pinned or Pins()
+    derived = not columns and projection.intact(session)
+    report = _verify_all(session, pins, derived)
+    return replace(report, columns="derived" if derived else "compared")
+
+
+def _verify_all(session: Session, pins: Pins, derived: bool) -> LedgerReport:
     heads = session.execute(
         select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash).order_by(
             ChainHead.enterprise_id
@@ -247,9 +266,9 @@ def verify_all(session: Session, *, pinned: Pins | None = None) -> LedgerReport:
             reason="chain missing (in a signed checkpoint)",
         )
     sealed, unreadable = _sealed_roots(session)
-    passed = _one_pass(session, heads, pins, list(sealed))
+    passed = _one_pass(session, heads, pins, list(sealed), derived)
     if passed is None:
-        found = _each_chain(session, heads, pins)
+        found = _each_chain(session, heads, pins, derived)
         if isinstance(found, LedgerReport):
             return found
         checked, leaves = found, None
@@ -306,7 +325,7 @@ _LEAF = b'\x00{"enterprise_id":%d,"hash":"%s","seq":%d}'
 
 
 def _one_pass(
-    session: Session, heads: Sequence[Any], pins: Pins, days: Sequence[date]
+    session: Session, heads: Sequence[Any], pins: Pins, days: Sequence[date], derived: bool
 ) -> tuple[int, dict[date, list[bytes]] | None] | None:
     """Every chain checked in one read of the table in id order, the order in which each
     enterprise's entries were appended (in seq order, under its head's lock): no index
@@ -337,7 +356,7 @@ def _one_pass(
     slot = 0
     lo = hi = bounds[0] if bounds else None  # an empty window: the first entry is bisected
     try:
-        for rows in _batches(session, _SCAN, (), column=column, lead=lead):
+        for rows in _batches(session, _SCAN, (), derived, column=column, lead=lead):
             # One tight loop over a million rows: no call per entry but the hashing.
             for _, e, seq, prev_hash, stored, data, same, at in rows:
                 chain = chains.get(e)
@@ -410,18 +429,24 @@ def verify_chain_of(
     *,
     expected_head: tuple[int, str],
     noting: tuple[Mapping[int, str], dict[int, str]] | None = None,
+    derived: bool | None = None,
 ) -> hashchain.ChainReport:
     """One enterprise's chain walked in seq order over its stored bytes, each entry's columns
-    held against them (for a page that shows one chain); ``noting`` (seqs wanted, a dict to
-    fill) collects the hashes at those seqs on the way."""
+    held against them unless ``derived`` (None: if the table derives them) (for a page that
+    shows one chain); ``noting`` (seqs wanted, a dict to fill) collects the hashes at those
+    seqs on the way."""
     wanted, seen = noting if noting is not None else ({}, {})
-    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
+    if derived is None:
+        derived = projection.intact(session)
+    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,), derived) for row in batch)
     return hashchain.verify_chain_encoded(
         _checked(session, enterprise_id, rows, wanted, seen), expected_head=expected_head
     )
 
 
-def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerReport | int:
+def _each_chain(
+    session: Session, heads: Sequence[Any], pins: Pins, derived: bool
+) -> LedgerReport | int:
     """Each chain walked in seq order against its head and its pins: the first bad entry's
     report, or the number of entries."""
     checked = 0
@@ -429,7 +454,11 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
         report = verify_chain_of(
-            session, enterprise_id, expected_head=(head_seq, head_hash), noting=(wanted, seen)
+            session,
+            enterprise_id,
+            expected_head=(head_seq, head_hash),
+            noting=(wanted, seen),
+            derived=derived,
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
@@ -447,8 +476,9 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
     return checked
 
 
-# The columns of an entry rendered, by the database, exactly as the canonical encoding writes
-# them (keys sorted, no whitespace; strings quoted as JSON; ``at`` with microseconds and Z;
+# When the columns are compared (the table no longer derives them, or ``columns`` asked for
+# it): the columns of an entry rendered, by the database, exactly as the canonical encoding
+# writes them (keys sorted, no whitespace; strings quoted as JSON; ``at`` with microseconds and Z;
 # ``quantity`` at three decimals; ``payload`` is stored in its canonical form already). A row
 # whose rendering equals its stored ``canonical`` holds what its hash commits to; any other
 # row is judged in Python (:func:`_columns_match`), so an unusual but honest row costs time,
@@ -510,13 +540,15 @@ def _batches(
     session: Session,
     query: str,
     where: tuple[Any, ...],
+    derived: bool,
     *,
     column: str = "NULL",
     lead: tuple[Any, ...] = (),
 ) -> Iterator[Sequence[Any]]:
     """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
     the cost of a million entries), each led by the keyset column; ``column`` (with ``lead``,
-    its parameters) is what the scan reads to tell an entry's day."""
+    its parameters) is what the scan reads to tell an entry's day. Each row's columns are
+    rendered and compared with its bytes unless ``derived``: then the database made them."""
     dialect = session.get_bind().dialect
     sqlite = dialect.name == "sqlite"
     p = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -527,7 +559,7 @@ def _batches(
         "day": column.format(p=p),
         "p": p,
     }
-    sql = query.format(same=f"canonical = ({render})", **shape)
+    sql = query.format(same="1" if derived else f"canonical = ({render})", **shape)
     cursor = session.connection().connection.cursor()
     last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:

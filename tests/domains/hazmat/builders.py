@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from zhian.core.scope import Actor
@@ -96,10 +95,8 @@ def event(
     return service.record_event(session, actor=REG, data=data, at=at + timedelta(minutes=minutes))
 
 
-def tamper(engine: Engine, *statements: str, plain: bool = True) -> None:
-    """What someone with database rights could do: lift the guard, make the typed columns
-    plain ones (unless not ``plain``: the database refuses to write a generated column), then
-    change rows."""
+def tamper(engine: Engine, *statements: str) -> None:
+    """What someone with database rights could do: lift the guard, then change rows."""
     with engine.begin() as conn:
         for table in ("hazmat_ledger_entry", "hazmat_daily_root"):
             if engine.dialect.name == "postgresql":
@@ -107,40 +104,5 @@ def tamper(engine: Engine, *statements: str, plain: bool = True) -> None:
             else:
                 conn.execute(text(f"DROP TRIGGER {table}_no_update"))
                 conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        if plain:
-            make_columns_plain(conn)
         for stmt in statements:
             conn.execute(text(stmt))
-
-
-def make_columns_plain(conn: Connection) -> None:
-    """The ledger's typed columns made ordinary ones, keeping their values: PostgreSQL's DROP
-    EXPRESSION; on SQLite, the table's definition rewritten (a stored generated column is
-    stored as any other, so the rows read the same)."""
-    if conn.dialect.name == "postgresql":
-        generated = conn.execute(text(_GENERATED)).scalars().all()
-        if generated:
-            drops = ", ".join(f"ALTER COLUMN {c} DROP EXPRESSION" for c in generated)
-            conn.execute(text(f"ALTER TABLE hazmat_ledger_entry {drops}"))
-        return
-    sql = conn.execute(text(_DEFINITION)).scalar_one()
-    rewrite_definition(conn, re.sub(r" GENERATED ALWAYS AS \(.*\) STORED(,?)\n", r"\1\n", sql))
-
-
-def rewrite_definition(conn: Connection, sql: str) -> None:
-    """SQLite: the ledger table's CREATE TABLE text replaced, rows untouched (writable_schema)."""
-    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    conn.exec_driver_sql("PRAGMA writable_schema=ON")
-    conn.execute(
-        text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :t"),
-        {"sql": sql, "t": "hazmat_ledger_entry"},
-    )
-    conn.exec_driver_sql(f"PRAGMA schema_version={version + 1}")  # every connection rereads it
-    conn.exec_driver_sql("PRAGMA writable_schema=RESET")  # off, and this connection too
-
-
-_DEFINITION = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'hazmat_ledger_entry'"
-_GENERATED = (
-    "SELECT attname FROM pg_attribute WHERE attrelid = 'hazmat_ledger_entry'::regclass"
-    " AND attgenerated = 's' AND NOT attisdropped"
-)

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from typer.testing import CliRunner
 
 from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
@@ -124,6 +125,56 @@ def rehash(engine: Engine, enterprise_id: int) -> None:
             session.execute(
                 update(DailyRoot).where(DailyRoot.id == root.id).values(root=tree.root.hex())
             )
+
+
+def test_day_a_checkpoint_pins_is_held_without_recomputing(
+    led: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recomputed: list[int] = []
+    real = verify.merkle.root_hash
+
+    def root_hash(leaves: Any) -> bytes:
+        recomputed.append(len(leaves))
+        return real(leaves)
+
+    monkeypatch.setattr(verify.merkle, "root_hash", root_hash)
+    report = against_store(led)
+    assert report.ok and (report.roots, report.held) == (1, 1) and recomputed == []
+    with make_sessionmaker(led.engine)() as session:
+        full = checkpoint.verify_with_store(session, led.store, led.key.public_key(), full=True)
+    assert full.ok and (full.roots, full.held) == (1, 0) and recomputed == [12]
+    bare = against_db(led)  # no checkpoint to hold it: recomputed
+    assert bare.ok and (bare.roots, bare.held) == (1, 0) and recomputed == [12, 12]
+
+
+def test_entry_backdated_into_a_held_day_is_caught(led: Ledger) -> None:
+    # An insider appends a well-formed entry to a chain, hashed and chained, its head moved,
+    # but dated into the sealed day: every chain holds, and the day's signed root does not
+    # have it. The day has one entry more than its tree: recomputed, it fails.
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        last = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.enterprise_id == led.maker)
+            .order_by(LedgerEntry.seq.desc())
+        ).first()
+        assert last is not None
+        columns = {c.key: getattr(last, c.key) for c in LedgerEntry.__table__.columns}
+        del columns["id"]
+        columns |= {"seq": last.seq + 1, "at": AT + timedelta(minutes=30), "prev_hash": last.hash}
+        data = hashchain.canonical(ledger.hashed_payload(SimpleNamespace(**columns)))
+        columns |= {
+            "canonical": data.decode("utf-8"),
+            "hash": hashchain.entry_hash_encoded(last.hash, data),
+        }
+        session.execute(insert(LedgerEntry), [columns])
+        session.execute(
+            update(ChainHead)
+            .where(ChainHead.enterprise_id == led.maker)
+            .values(seq=columns["seq"], hash=columns["hash"])
+        )
+    assert against_db(led).reason == "root mismatch"  # no checkpoint: recomputed anyway
+    report = against_store(led)
+    assert (report.ok, report.day, report.reason) == (False, DAY, "root mismatch")
 
 
 def test_intact_ledger_holds_against_every_checkpoint(led: Ledger) -> None:
@@ -302,7 +353,13 @@ def test_cli_seal_and_verify(
     assert "checkpoint 3 signed (2 chains)" in sealed.output
     good = CliRunner().invoke(cli, ["ledger", "verify"])
     assert good.exit_code == 0, good.output
-    assert "14 entries, 1 daily roots, 3 signed checkpoints" in good.output
+    assert (
+        "14 entries, 1 daily roots (1 held by signed checkpoints, 0 recomputed), "
+        "3 signed checkpoints"
+    ) in good.output
+    full = CliRunner().invoke(cli, ["ledger", "verify", "--full"])
+    assert full.exit_code == 0, full.output
+    assert "(0 held by signed checkpoints, 1 recomputed)" in full.output
     m = led.maker
     tamper(
         led.engine,

@@ -62,6 +62,6 @@ def test_entries_recorded_before_0016_are_filled_in(fresh_url: str) -> None:
             assert fast == 3
         # The append-only guard is back after the backfill.
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-            conn.execute(text("UPDATE hazmat_ledger_entry SET prev_hash = prev_hash"))
+            conn.execute(text("UPDATE hazmat_ledger_entry SET actor = 'x'"))
     finally:
         engine.dispose()

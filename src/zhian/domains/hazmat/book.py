@@ -32,7 +32,6 @@ Key = tuple[int, int | None, str]  # enterprise, site (None: no site), item code
 # keying a statement costs more than SQLite takes to run it.
 _head, _item, _stock = (cast(Table, m.__table__) for m in (ChainHead, Item, Stock))
 _entry, _licence, _site = (cast(Table, m.__table__) for m in (LedgerEntry, Licence, Site))
-_RECORD = ("canonical", "prev_hash", "hash")
 _LOCK = (
     select(_head.c.id, _head.c.enterprise_id, _head.c.seq, _head.c.hash)
     .where(one_of(_head.c.enterprise_id, "keys"))
@@ -292,8 +291,7 @@ class Book:
         each its ``id``; move the heads, write the stock and the items' states."""
         session = self.session
         conn = session.connection()
-        # The record only: the database derives every typed column from ``canonical``.
-        conn.execute(insert(_entry), [{k: e[k] for k in _RECORD} for e in entries])
+        conn.execute(insert(_entry), entries)
         moved = [(e, head) for e, head in self.heads.items() if head[0] != self._locked[e][1]]
         by_seq: dict[tuple[int, int], int] = {}
         for e, _head in moved:

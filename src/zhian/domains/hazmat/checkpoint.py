@@ -311,19 +311,19 @@ def pins(checkpoints: list[Checkpoint]) -> verify.Pins:
 
 
 def verify_with_store(
-    session: Session, store: CheckpointStore, key: Ed25519PublicKey | None, *, columns: bool = False
+    session: Session, store: CheckpointStore, key: Ed25519PublicKey | None, *, full: bool = False
 ) -> verify.LedgerReport:
     """The whole ledger verified, and held against every signed checkpoint of the store
-    (``columns``: see :func:`verify.verify_all`)."""
+    (``full``: see :func:`verify.verify_all`)."""
     if not store.files():
-        return verify.verify_all(session, columns=columns)
+        return verify.verify_all(session, full=full)
     if key is None:
         return verify.LedgerReport(ok=False, reason="checkpoints found but no key to verify them")
     try:
         checkpoints = store.read(key)
     except StoreBroken as exc:
         return verify.LedgerReport(ok=False, checkpoint=exc.n, reason=f"{exc.where}: {exc.reason}")
-    return verify.verify_all(session, pinned=pins(checkpoints), columns=columns)
+    return verify.verify_all(session, pinned=pins(checkpoints), full=full)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,13 +346,12 @@ def seal(
 
     Each step is its own transaction, and the checkpoint is written after the seal commits, so
     the store never pins a root the database does not hold. A ledger that fails verification
-    is not signed: the failing report is returned instead. Before signing, every entry's
-    columns are compared with its bytes too, row by row: what is signed is checked in full,
-    at least once a day.
+    is not signed: the failing report is returned instead. What is signed is checked in
+    full: every sealed day's root is recomputed, not held by an earlier checkpoint.
     """
     when = now or utcnow()
     with factory() as session:
-        report = verify_with_store(session, store, key.public_key(), columns=True)
+        report = verify_with_store(session, store, key.public_key(), full=True)
     if not report.ok:
         return report
     sealed: DailyRoot | None = None

@@ -14,7 +14,6 @@ from sqlalchemy import ForeignKey, Index, Numeric, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhian.core.db import Base
-from zhian.domains.hazmat.projection import derived
 
 Quantity = Numeric(18, 3)
 
@@ -89,11 +88,11 @@ class Item(Base):
 class LedgerEntry(Base):
     """One custody event, chained to the enterprise's previous entry and signed by its actor.
 
-    ``hash`` commits (through :mod:`zhian.core.hashchain`) to ``canonical``, the canonical
-    encoding of the entry; every typed column is generated from those bytes by the database
-    (:mod:`zhian.domains.hazmat.projection`, migration 0025), and verification hashes them
-    (:mod:`zhian.domains.hazmat.verify`). A trigger refuses UPDATE and DELETE on both
-    databases (migration 0005).
+    ``hash`` commits (through :mod:`zhian.core.hashchain`) to every column but the id and the
+    row times, whose canonical encoding is stored as ``canonical``: verification hashes those
+    bytes and has the database check that the columns still say the same (see
+    :mod:`zhian.domains.hazmat.verify`). A trigger refuses UPDATE and DELETE on both databases
+    (migration 0005).
     """
 
     __tablename__ = "hazmat_ledger_entry"
@@ -102,30 +101,22 @@ class LedgerEntry(Base):
         Index("ix_hazmat_ledger_entry_item_at", "item_id", "at"),
     )
 
-    # The record: the bytes the hash commits to, and the chain's links.
-    canonical: Mapped[str] = mapped_column(Text)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("hazmat_enterprise.id"))
+    seq: Mapped[int] = mapped_column()
     prev_hash: Mapped[str] = mapped_column()
     hash: Mapped[str] = mapped_column()
-    # Derived by the database from ``canonical`` (see projection): never written.
-    enterprise_id: Mapped[int] = mapped_column(
-        ForeignKey("hazmat_enterprise.id"), derived("enterprise_id")
-    )
-    seq: Mapped[int] = mapped_column(derived("seq"))
-    event: Mapped[str] = mapped_column(derived("event"))
-    item_id: Mapped[int] = mapped_column(ForeignKey("hazmat_item.id"), derived("item_id"))
-    from_enterprise_id: Mapped[int | None] = mapped_column(
-        ForeignKey("hazmat_enterprise.id"), derived("from_enterprise_id")
-    )
-    to_enterprise_id: Mapped[int | None] = mapped_column(
-        ForeignKey("hazmat_enterprise.id"), derived("to_enterprise_id")
-    )
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_site.id"), derived("site_id"))
-    quantity: Mapped[Decimal] = mapped_column(Quantity, derived("quantity"))
-    actor_id: Mapped[int | None] = mapped_column(derived("actor_id"))
-    actor: Mapped[str] = mapped_column(derived("actor"))
-    at: Mapped[datetime] = mapped_column(derived("at"), index=True)
-    reference: Mapped[str] = mapped_column(derived("reference"))
-    payload: Mapped[str] = mapped_column(Text, derived("payload"))
+    event: Mapped[str] = mapped_column()
+    item_id: Mapped[int] = mapped_column(ForeignKey("hazmat_item.id"))
+    from_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_enterprise.id"))
+    to_enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_enterprise.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("hazmat_site.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    actor_id: Mapped[int | None] = mapped_column()
+    actor: Mapped[str] = mapped_column()
+    at: Mapped[datetime] = mapped_column(index=True)
+    reference: Mapped[str] = mapped_column(default="")
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    canonical: Mapped[str] = mapped_column(Text)
 
 
 class ChainHead(Base):

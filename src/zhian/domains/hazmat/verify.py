@@ -6,19 +6,14 @@ enterprise, ordered by (enterprise, seq); a leaf's data is the canonical encodin
 ``{"enterprise_id", "seq", "hash"}``, hashed the RFC 6962 way by :mod:`zhian.core.merkle`.
 Signed checkpoints kept outside the database (:mod:`zhian.domains.hazmat.checkpoint`) come
 in as :class:`Pins`: heads and roots the ledger must still hold.
-
-Verification hashes each entry's stored canonical bytes. Its typed columns are what the
-database derives from those bytes while the table is the one migration 0025 made
-(:mod:`zhian.domains.hazmat.projection`); otherwise, or when asked, each row's columns are
-rendered by the database and compared with its bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -28,7 +23,6 @@ from sqlalchemy.orm import Session
 from zhian.core import hashchain, merkle
 from zhian.core.errors import Conflict, NotFound
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
-from zhian.domains.hazmat import projection
 from zhian.domains.hazmat.ledger import hashed_payload
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, Enterprise, LedgerEntry
 
@@ -67,9 +61,7 @@ class LedgerReport:
     checkpoint: int | None = None  # the bad line of the checkpoint store, if it is the store
     root_id: int | None = None  # a stored daily root whose day is not a day
     entry_id: int | None = None  # an entry that is no enterprise's, named by its row
-    # How the typed columns were held to the bytes: "derived" (the table's definition is the
-    # one that derives them, see projection) or "compared" (every row, one by one).
-    columns: str | None = None
+    held: int = 0  # of ``roots``, those a signed checkpoint holds (see _verify_roots)
 
 
 class UnreadableEntry(Conflict):
@@ -102,6 +94,11 @@ class SealedRoot:
     day: date
     tree_size: Any
     root: Any
+
+    @property
+    def pinned(self) -> tuple[Any, Any]:
+        """As a signed checkpoint pins a root: (tree size, root)."""
+        return self.tree_size, self.root
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,20 +236,12 @@ def check_inclusion(proof: Mapping[str, Any]) -> bool:
         return False
 
 
-def verify_all(
-    session: Session, *, pinned: Pins | None = None, columns: bool = False
-) -> LedgerReport:
+def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = False) -> LedgerReport:
     """Recompute every enterprise chain against its head and every sealed day's root, and
-    hold them against the heads and roots signed checkpoints pinned. The typed columns are
-    taken as the database derives them from the bytes if the table is still the one that
-    does (:func:`projection.intact`), and compared row by row otherwise, or if ``columns``."""
+    hold them against the heads and roots signed checkpoints pinned. A day whose root a
+    signed checkpoint pins is held by it if the day has no entry more than its tree
+    (:func:`_verify_roots`), unless ``full``: every root recomputed all the same."""
     pins = pinned or Pins()
-    derived = not columns and projection.intact(session)
-    report = _verify_all(session, pins, derived)
-    return replace(report, columns="derived" if derived else "compared")
-
-
-def _verify_all(session: Session, pins: Pins, derived: bool) -> LedgerReport:
     heads = session.execute(
         select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash).order_by(
             ChainHead.enterprise_id
@@ -266,9 +255,10 @@ def _verify_all(session: Session, pins: Pins, derived: bool) -> LedgerReport:
             reason="chain missing (in a signed checkpoint)",
         )
     sealed, unreadable = _sealed_roots(session)
-    passed = _one_pass(session, heads, pins, list(sealed), derived)
+    held = set() if full else {d for d, r in sealed.items() if pins.roots.get(d) == r.pinned}
+    passed = _one_pass(session, heads, pins, list(sealed), held)
     if passed is None:
-        found = _each_chain(session, heads, pins, derived)
+        found = _each_chain(session, heads, pins)
         if isinstance(found, LedgerReport):
             return found
         checked, leaves = found, None
@@ -325,15 +315,20 @@ _LEAF = b'\x00{"enterprise_id":%d,"hash":"%s","seq":%d}'
 
 
 def _one_pass(
-    session: Session, heads: Sequence[Any], pins: Pins, days: Sequence[date], derived: bool
-) -> tuple[int, dict[date, list[bytes]] | None] | None:
+    session: Session,
+    heads: Sequence[Any],
+    pins: Pins,
+    days: Sequence[date],
+    held: Collection[date],
+) -> tuple[int, Gathered | None] | None:
     """Every chain checked in one read of the table in id order, the order in which each
     enterprise's entries were appended (in seq order, under its head's lock): no index
     lookup per entry. If every chain holds up to its head and its pins: the number of
-    entries, and the leaf hashes of each of ``days`` (sealed days) in leaf order, gathered on
-    the way (None if an entry of no chain was seen: :func:`day_leaves` files it, the pass
-    does not). None otherwise, and :func:`_each_chain` then walks each chain in seq order to
-    name the first bad entry."""
+    entries, and what was gathered on the way of each of ``days`` (sealed days): the leaf
+    hashes in leaf order, or only how many entries it has if the day is ``held`` (None if an
+    entry of no chain was seen: :func:`day_leaves` files it, the pass does not). None
+    otherwise, and :func:`_each_chain` then walks each chain in seq order to name the first
+    bad entry."""
     # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash},
     # the marked seqs after it, last first, the day slot of its last leaf, that slot's
     # leaves], the marks being its head and the heads signed checkpoints pinned.
@@ -349,14 +344,16 @@ def _one_pass(
         after = sorted(marks, reverse=True)
         chains[int(e)] = [0, hashchain.GENESIS, after.pop() if after else None, marks, after, 0, []]
     sha256, domain, leaf = hashlib.sha256, hashchain.DOMAIN, _LEAF
-    # Leaves by (day slot, enterprise), each in seq order as the pass meets them.
+    # Leaves by (day slot, enterprise), each in seq order as the pass meets them; entries
+    # counted by day slot for the held days.
     slots: dict[tuple[int, int], list[bytes]] = {}
+    counted = {2 * i + 1: 0 for i, day in enumerate(days) if day in held}
     column, bounds, lead = _day_column(session, days)
     stray = False
     slot = 0
     lo = hi = bounds[0] if bounds else None  # an empty window: the first entry is bisected
     try:
-        for rows in _batches(session, _SCAN, (), derived, column=column, lead=lead):
+        for rows in _batches(session, _SCAN, (), column=column, lead=lead):
             # One tight loop over a million rows: no call per entry but the hashing.
             for _, e, seq, prev_hash, stored, data, same, at in rows:
                 chain = chains.get(e)
@@ -386,7 +383,9 @@ def _one_pass(
                             lo, hi = bounds[slot - 1], bounds[slot]
                         else:
                             lo = hi = bounds[0]  # no bounds on that side: bisect each time
-                    if slot & 1:
+                    if slot in counted:
+                        counted[slot] += 1
+                    elif slot & 1:
                         if slot != chain[5]:
                             chain[5], chain[6] = slot, slots.setdefault((slot, e), [])
                         chain[6].append(sha256(leaf % (e, stored.encode("ascii"), seq)).digest())
@@ -398,10 +397,19 @@ def _one_pass(
     checked = sum(chain[0] for chain in chains.values())
     if stray:
         return checked, None
-    leaves: dict[date, list[bytes]] = {day: [] for day in days}
+    leaves: dict[date, list[bytes]] = {day: [] for day in days if day not in held}
     for slot, e in sorted(slots):
         leaves[days[slot >> 1]] += slots[slot, e]
-    return checked, leaves
+    return checked, Gathered(leaves, {days[slot >> 1]: n for slot, n in counted.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What the one pass gathered of the sealed days: each day's leaf hashes, in leaf order,
+    or, for a day a signed checkpoint holds, how many entries it has."""
+
+    leaves: Mapping[date, list[bytes]]
+    counts: Mapping[date, int]
 
 
 def _day_column(session: Session, days: Sequence[date]) -> tuple[str, list[Any], tuple[Any, ...]]:
@@ -429,24 +437,18 @@ def verify_chain_of(
     *,
     expected_head: tuple[int, str],
     noting: tuple[Mapping[int, str], dict[int, str]] | None = None,
-    derived: bool | None = None,
 ) -> hashchain.ChainReport:
     """One enterprise's chain walked in seq order over its stored bytes, each entry's columns
-    held against them unless ``derived`` (None: if the table derives them) (for a page that
-    shows one chain); ``noting`` (seqs wanted, a dict to fill) collects the hashes at those
-    seqs on the way."""
+    held against them (for a page that shows one chain); ``noting`` (seqs wanted, a dict to
+    fill) collects the hashes at those seqs on the way."""
     wanted, seen = noting if noting is not None else ({}, {})
-    if derived is None:
-        derived = projection.intact(session)
-    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,), derived) for row in batch)
+    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
     return hashchain.verify_chain_encoded(
         _checked(session, enterprise_id, rows, wanted, seen), expected_head=expected_head
     )
 
 
-def _each_chain(
-    session: Session, heads: Sequence[Any], pins: Pins, derived: bool
-) -> LedgerReport | int:
+def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerReport | int:
     """Each chain walked in seq order against its head and its pins: the first bad entry's
     report, or the number of entries."""
     checked = 0
@@ -454,11 +456,7 @@ def _each_chain(
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
         report = verify_chain_of(
-            session,
-            enterprise_id,
-            expected_head=(head_seq, head_hash),
-            noting=(wanted, seen),
-            derived=derived,
+            session, enterprise_id, expected_head=(head_seq, head_hash), noting=(wanted, seen)
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
@@ -476,9 +474,8 @@ def _each_chain(
     return checked
 
 
-# When the columns are compared (the table no longer derives them, or ``columns`` asked for
-# it): the columns of an entry rendered, by the database, exactly as the canonical encoding
-# writes them (keys sorted, no whitespace; strings quoted as JSON; ``at`` with microseconds and Z;
+# The columns of an entry rendered, by the database, exactly as the canonical encoding writes
+# them (keys sorted, no whitespace; strings quoted as JSON; ``at`` with microseconds and Z;
 # ``quantity`` at three decimals; ``payload`` is stored in its canonical form already). A row
 # whose rendering equals its stored ``canonical`` holds what its hash commits to; any other
 # row is judged in Python (:func:`_columns_match`), so an unusual but honest row costs time,
@@ -540,15 +537,13 @@ def _batches(
     session: Session,
     query: str,
     where: tuple[Any, ...],
-    derived: bool,
     *,
     column: str = "NULL",
     lead: tuple[Any, ...] = (),
 ) -> Iterator[Sequence[Any]]:
     """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
     the cost of a million entries), each led by the keyset column; ``column`` (with ``lead``,
-    its parameters) is what the scan reads to tell an entry's day. Each row's columns are
-    rendered and compared with its bytes unless ``derived``: then the database made them."""
+    its parameters) is what the scan reads to tell an entry's day."""
     dialect = session.get_bind().dialect
     sqlite = dialect.name == "sqlite"
     p = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -559,7 +554,7 @@ def _batches(
         "day": column.format(p=p),
         "p": p,
     }
-    sql = query.format(same="1" if derived else f"canonical = ({render})", **shape)
+    sql = query.format(same=f"canonical = ({render})", **shape)
     cursor = session.connection().connection.cursor()
     last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:
@@ -647,11 +642,17 @@ def _verify_roots(
     pins: Pins,
     checked: int,
     stored: Mapping[date, SealedRoot],
-    seen: Mapping[date, list[bytes]] | None,
+    seen: Gathered | None,
 ) -> LedgerReport:
-    """Every sealed day's root held against the pins and recomputed, from the leaf hashes the
-    pass gathered (``seen``) or, without them, from the day's entries read again."""
-    roots = 0
+    """Every sealed day's root held against the pins, then recomputed from the leaf hashes
+    the pass gathered (``seen``) or, without them, from the day's entries read again.
+
+    A day whose root a signed checkpoint pins needs no recomputing if it still has as many
+    entries as its tree has leaves (the pass counted them): the checkpoint was signed after
+    the day was sealed, so its heads come after every entry the root was computed from, and
+    every chain was just found unchanged up to them; an entry written into the day since
+    (backdated) would make one more, and the day is then recomputed, which fails."""
+    roots = held = 0
     for day, (size, root) in sorted(pins.roots.items()):
         row = stored.get(day)
         if row is None or (row.tree_size, row.root) != (size, root):
@@ -660,9 +661,12 @@ def _verify_roots(
                 ok=False, entries=checked, day=day, reason=why, checkpoints=pins.checkpoints
             )
     for sealed in stored.values():
+        if seen is not None and seen.counts.get(sealed.day) == sealed.tree_size:
+            roots, held = roots + 1, held + 1
+            continue
         try:
-            if seen is not None:
-                leaves = seen[sealed.day]
+            if seen is not None and sealed.day in seen.leaves:
+                leaves = seen.leaves[sealed.day]
             else:
                 leaves = merkle.hash_leaves(
                     leaf_data(*leaf) for leaf in day_leaves(session, sealed.day)
@@ -693,7 +697,9 @@ def _verify_roots(
                 checkpoints=pins.checkpoints,
             )
         roots += 1
-    return LedgerReport(ok=True, entries=checked, roots=roots, checkpoints=pins.checkpoints)
+    return LedgerReport(
+        ok=True, entries=checked, roots=roots, checkpoints=pins.checkpoints, held=held
+    )
 
 
 def export(session: Session, enterprise: Enterprise) -> dict[str, Any]:

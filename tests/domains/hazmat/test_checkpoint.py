@@ -147,10 +147,9 @@ def test_day_a_checkpoint_pins_is_held_without_recomputing(
     assert bare.ok and (bare.roots, bare.held) == (1, 0) and recomputed == [12, 12]
 
 
-def test_entry_backdated_into_a_held_day_is_caught(led: Ledger) -> None:
-    # An insider appends a well-formed entry to a chain, hashed and chained, its head moved,
-    # but dated into the sealed day: every chain holds, and the day's signed root does not
-    # have it. The day has one entry more than its tree: recomputed, it fails.
+def _backdate(led: Ledger) -> None:
+    """What an insider can do: append a well-formed entry to a chain, hashed and chained, its
+    head moved, but dated into the sealed day."""
     with unit_of_work(make_sessionmaker(led.engine)) as session:
         last = session.scalars(
             select(LedgerEntry)
@@ -172,9 +171,64 @@ def test_entry_backdated_into_a_held_day_is_caught(led: Ledger) -> None:
             .where(ChainHead.enterprise_id == led.maker)
             .values(seq=columns["seq"], hash=columns["hash"])
         )
+
+
+def test_entry_backdated_into_a_held_day_is_caught(led: Ledger) -> None:
+    # Every chain holds; the entry lies after the signed heads: the day is recomputed.
+    _backdate(led)
     assert against_db(led).reason == "root mismatch"  # no checkpoint: recomputed anyway
     report = against_store(led)
     assert (report.ok, report.day, report.reason) == (False, DAY, "root mismatch")
+
+
+def test_entry_backdated_and_signed_into_a_held_day_is_caught(led: Ledger) -> None:
+    # A checkpoint signed after it (here without the verification sealing runs first) pins
+    # the entry too: the day then has one entry more than its tree, and is recomputed.
+    _backdate(led)
+    with make_sessionmaker(led.engine)() as session:
+        led.store.append(
+            checkpoint.ledger_state(session), led.key, at=NEXT_DAY + timedelta(hours=5)
+        )
+    report = against_store(led)
+    assert report.checkpoints == 3
+    assert (report.ok, report.day, report.reason) == (False, DAY, "root mismatch")
+
+
+def test_sealed_entry_after_the_signed_heads_is_not_held(led: Ledger) -> None:
+    # A checkpoint whose heads were read just before an entry of the day came in (a seal
+    # racing an append, on a server whose clock is behind) pins the day's root with that
+    # entry in it but not under its heads. Changed later, with its chain's tail re-hashed,
+    # every chain still holds and the day still has as many entries as its tree: it must be
+    # recomputed all the same, which fails.
+    day = DAY + timedelta(days=1)
+    with make_sessionmaker(led.engine)() as session:
+        heads = checkpoint.ledger_state(session)["heads"]
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        maker_site = session.scalar(
+            select(LedgerEntry.site_id).where(LedgerEntry.enterprise_id == led.maker)
+        )
+        event(session, "produce", led.maker, "EX-LATE", site_id=maker_site, at=NEXT_DAY)
+        sealed = verify.seal_day(session, day, now=NEXT_DAY + timedelta(days=1))
+        root = {"day": day.isoformat(), "tree_size": sealed.tree_size, "root": sealed.root}
+    led.store.append({"heads": heads, "root": root}, led.key, at=NEXT_DAY + timedelta(days=1))
+    assert against_store(led).ok
+    tamper(led.engine)
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        late = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.enterprise_id == led.maker)
+            .order_by(LedgerEntry.seq.desc())
+        ).first()
+        assert late is not None
+        late.actor = "someone else"
+        data = hashchain.canonical(ledger.hashed_payload(late))
+        late.canonical = data.decode("utf-8")
+        late.hash = hashchain.entry_hash_encoded(late.prev_hash, data)
+        session.execute(
+            update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=late.hash)
+        )
+    report = against_store(led)
+    assert (report.ok, report.day, report.reason) == (False, day, "root mismatch")
 
 
 def test_intact_ledger_holds_against_every_checkpoint(led: Ledger) -> None:

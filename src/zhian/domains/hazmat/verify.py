@@ -331,7 +331,8 @@ def _one_pass(
     bad entry."""
     # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash},
     # the marked seqs after it, last first, the day slot of its last leaf, that slot's
-    # leaves], the marks being its head and the heads signed checkpoints pinned.
+    # leaves, the last seq a signed checkpoint pins], the marks being its head and the heads
+    # signed checkpoints pinned.
     chains: dict[int, list[Any]] = {}
     for e, head_seq, head_hash in heads:
         marks = dict(pins.heads.get(int(e), {}))
@@ -342,12 +343,16 @@ def _one_pass(
         elif head_hash != hashchain.GENESIS:
             return None
         after = sorted(marks, reverse=True)
-        chains[int(e)] = [0, hashchain.GENESIS, after.pop() if after else None, marks, after, 0, []]
+        signed = max(pins.heads.get(int(e), {}), default=0)
+        first_mark = after.pop() if after else None
+        chains[int(e)] = [0, hashchain.GENESIS, first_mark, marks, after, 0, [], signed]
     sha256, domain, leaf = hashlib.sha256, hashchain.DOMAIN, _LEAF
     # Leaves by (day slot, enterprise), each in seq order as the pass meets them; entries
-    # counted by day slot for the held days.
+    # counted by day slot for the held days, and the held days' slots that have an entry
+    # after every signed head of its chain.
     slots: dict[tuple[int, int], list[bytes]] = {}
     counted = {2 * i + 1: 0 for i, day in enumerate(days) if day in held}
+    unsigned: set[int] = set()
     column, bounds, lead = _day_column(session, days)
     stray = False
     slot = 0
@@ -385,6 +390,8 @@ def _one_pass(
                             lo = hi = bounds[0]  # no bounds on that side: bisect each time
                     if slot in counted:
                         counted[slot] += 1
+                        if seq > chain[7]:
+                            unsigned.add(slot)
                     elif slot & 1:
                         if slot != chain[5]:
                             chain[5], chain[6] = slot, slots.setdefault((slot, e), [])
@@ -400,13 +407,15 @@ def _one_pass(
     leaves: dict[date, list[bytes]] = {day: [] for day in days if day not in held}
     for slot, e in sorted(slots):
         leaves[days[slot >> 1]] += slots[slot, e]
-    return checked, Gathered(leaves, {days[slot >> 1]: n for slot, n in counted.items()})
+    counts = {days[slot >> 1]: n for slot, n in counted.items() if slot not in unsigned}
+    return checked, Gathered(leaves, counts)
 
 
 @dataclass(frozen=True, slots=True)
 class Gathered:
     """What the one pass gathered of the sealed days: each day's leaf hashes, in leaf order,
-    or, for a day a signed checkpoint holds, how many entries it has."""
+    or, for a day a signed checkpoint holds, how many entries it has (if none of them comes
+    after every signed head of its chain)."""
 
     leaves: Mapping[date, list[bytes]]
     counts: Mapping[date, int]
@@ -647,11 +656,13 @@ def _verify_roots(
     """Every sealed day's root held against the pins, then recomputed from the leaf hashes
     the pass gathered (``seen``) or, without them, from the day's entries read again.
 
-    A day whose root a signed checkpoint pins needs no recomputing if it still has as many
-    entries as its tree has leaves (the pass counted them): the checkpoint was signed after
-    the day was sealed, so its heads come after every entry the root was computed from, and
-    every chain was just found unchanged up to them; an entry written into the day since
-    (backdated) would make one more, and the day is then recomputed, which fails."""
+    A day whose root a signed checkpoint pins needs no recomputing if every entry the pass
+    found in it lies at or before a signed head of its chain, unchanged since (every chain
+    was just found to pass through its signed heads), and there are as many as its tree has
+    leaves. A checkpoint pinning the root is signed after the day was sealed, with a full
+    verification first, so each entry the root was computed from is still there, unchanged;
+    an entry written into the day since (backdated), signed or not, makes one more or lies
+    after the signed heads, and the day is then recomputed, which fails."""
     roots = held = 0
     for day, (size, root) in sorted(pins.roots.items()):
         row = stored.get(day)

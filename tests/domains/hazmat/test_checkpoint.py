@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
@@ -147,16 +148,21 @@ def test_day_a_checkpoint_pins_is_held_without_recomputing(
     assert bare.ok and (bare.roots, bare.held) == (1, 0) and recomputed == [12, 12]
 
 
+def _last_entry(session: Session, enterprise_id: int) -> LedgerEntry:
+    last = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.enterprise_id == enterprise_id)
+        .order_by(LedgerEntry.seq.desc())
+    ).first()
+    assert last is not None
+    return last
+
+
 def _backdate(led: Ledger) -> None:
     """What an insider can do: append a well-formed entry to a chain, hashed and chained, its
     head moved, but dated into the sealed day."""
     with unit_of_work(make_sessionmaker(led.engine)) as session:
-        last = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.enterprise_id == led.maker)
-            .order_by(LedgerEntry.seq.desc())
-        ).first()
-        assert last is not None
+        last = _last_entry(session, led.maker)
         columns = {c.key: getattr(last, c.key) for c in LedgerEntry.__table__.columns}
         del columns["id"]
         columns |= {"seq": last.seq + 1, "at": AT + timedelta(minutes=30), "prev_hash": last.hash}
@@ -214,12 +220,7 @@ def test_sealed_entry_after_the_signed_heads_is_not_held(led: Ledger) -> None:
     assert against_store(led).ok
     tamper(led.engine)
     with unit_of_work(make_sessionmaker(led.engine)) as session:
-        late = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.enterprise_id == led.maker)
-            .order_by(LedgerEntry.seq.desc())
-        ).first()
-        assert late is not None
+        late = _last_entry(session, led.maker)
         late.actor = "someone else"
         data = hashchain.canonical(ledger.hashed_payload(late))
         late.canonical = data.decode("utf-8")

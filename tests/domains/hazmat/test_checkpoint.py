@@ -180,7 +180,8 @@ def _backdate(led: Ledger) -> None:
 
 
 def test_entry_backdated_into_a_held_day_is_caught(led: Ledger) -> None:
-    # Every chain holds; the entry lies after the signed heads: the day is recomputed.
+    # Every chain holds; the entry lies after the signed heads, and the day has one entry
+    # more than its tree (either is enough): the day is recomputed.
     _backdate(led)
     assert against_db(led).reason == "root mismatch"  # no checkpoint: recomputed anyway
     report = against_store(led)
@@ -200,24 +201,31 @@ def test_entry_backdated_and_signed_into_a_held_day_is_caught(led: Ledger) -> No
     assert (report.ok, report.day, report.reason) == (False, DAY, "root mismatch")
 
 
-def test_sealed_entry_after_the_signed_heads_is_not_held(led: Ledger) -> None:
-    # A checkpoint whose heads were read just before an entry of the day came in (a seal
-    # racing an append, on a server whose clock is behind) pins the day's root with that
-    # entry in it but not under its heads. Changed later, with its chain's tail re-hashed,
-    # every chain still holds and the day still has as many entries as its tree: it must be
-    # recomputed all the same, which fails.
+def test_sealed_entry_after_the_signed_heads_is_not_held(
+    led: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An entry of the day comes in while the day is being sealed, after sealing verified the
+    # ledger (on a server whose clock is behind): the root has it, the signed heads do not.
+    # Changed later, with its chain's tail re-hashed, every chain still holds and the day
+    # still has as many entries as its tree: it must be recomputed all the same, which fails.
     day = DAY + timedelta(days=1)
-    with make_sessionmaker(led.engine)() as session:
-        heads = checkpoint.ledger_state(session)["heads"]
-    with unit_of_work(make_sessionmaker(led.engine)) as session:
-        maker_site = session.scalar(
-            select(LedgerEntry.site_id).where(LedgerEntry.enterprise_id == led.maker)
-        )
-        event(session, "produce", led.maker, "EX-LATE", site_id=maker_site, at=NEXT_DAY)
-        sealed = verify.seal_day(session, day, now=NEXT_DAY + timedelta(days=1))
-        root = {"day": day.isoformat(), "tree_size": sealed.tree_size, "root": sealed.root}
-    led.store.append({"heads": heads, "root": root}, led.key, at=NEXT_DAY + timedelta(days=1))
-    assert against_store(led).ok
+    real = verify.seal_day
+
+    def racing(session: Session, sealed_day: date, *, now: Any = None) -> DailyRoot:
+        with unit_of_work(make_sessionmaker(led.engine)) as other:
+            site = other.scalar(
+                select(LedgerEntry.site_id).where(LedgerEntry.enterprise_id == led.maker)
+            )
+            event(other, "produce", led.maker, "EX-LATE", site_id=site, at=NEXT_DAY)
+        return real(session, sealed_day, now=now)
+
+    monkeypatch.setattr(verify, "seal_day", racing)
+    sealed = _seal(led, day, 24)
+    monkeypatch.setattr(verify, "seal_day", real)
+    assert sealed.day is not None and sealed.day.tree_size == 3
+    assert sealed.checkpoint.heads[led.maker][0] == 10  # the entry, seq 11, is not signed
+    report = against_store(led)
+    assert report.ok and (report.roots, report.held) == (2, 1)
     tamper(led.engine)
     with unit_of_work(make_sessionmaker(led.engine)) as session:
         late = _last_entry(session, led.maker)
@@ -230,6 +238,62 @@ def test_sealed_entry_after_the_signed_heads_is_not_held(led: Ledger) -> None:
         )
     report = against_store(led)
     assert (report.ok, report.day, report.reason) == (False, day, "root mismatch")
+
+
+def _move_head_back(led: Ledger) -> None:
+    """The maker's head row set back one entry: nothing guards the head table."""
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        last = _last_entry(session, led.maker)
+        session.execute(
+            update(ChainHead)
+            .where(ChainHead.enterprise_id == led.maker)
+            .values(seq=last.seq - 1, hash=last.prev_hash)
+        )
+
+
+def test_entries_after_the_head_are_named_and_not_signed(led: Ledger) -> None:
+    # An insider moves a head row back to keep the entries after it out of the next
+    # checkpoint's heads: verification names the first of them, and sealing refuses.
+    _move_head_back(led)
+    for report in (against_db(led), against_store(led)):
+        assert (report.ok, report.enterprise_id, report.first_bad_seq, report.reason) == (
+            False,
+            led.maker,
+            10,
+            "after the head",
+        )
+    refused = checkpoint.seal(
+        make_sessionmaker(led.engine), store=led.store, key=led.key, now=NEXT_DAY + timedelta(3)
+    )
+    assert isinstance(refused, verify.LedgerReport) and refused.reason == "after the head"
+
+
+def test_seal_signs_the_heads_it_verified(led: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Between sealing's verification and its reading the ledger's state, an insider rewrites
+    # the newest entry and its head row: the checkpoint signs the head that was verified, so
+    # the rewrite is caught (before, the head read afterwards was signed, and with it the
+    # rewrite).
+    real = checkpoint.ledger_state
+    verified = against_store(led).ends[led.maker]
+
+    def rewritten_first(session: Session) -> dict[str, Any]:
+        tamper(led.engine)
+        with unit_of_work(make_sessionmaker(led.engine)) as other:
+            last = _last_entry(other, led.maker)
+            last.actor = "someone else"
+            data = hashchain.canonical(ledger.hashed_payload(last))
+            last.canonical = data.decode("utf-8")
+            last.hash = hashchain.entry_hash_encoded(last.prev_hash, data)
+            other.execute(
+                update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=last.hash)
+            )
+        return real(session)
+
+    monkeypatch.setattr(checkpoint, "ledger_state", rewritten_first)
+    sealed = _seal(led, None, 4)
+    assert sealed.checkpoint.heads[led.maker] == verified
+    report = against_store(led)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, led.maker, 10)
 
 
 def test_intact_ledger_holds_against_every_checkpoint(led: Ledger) -> None:

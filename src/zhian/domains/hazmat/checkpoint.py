@@ -346,8 +346,11 @@ def seal(
 
     Each step is its own transaction, and the checkpoint is written after the seal commits, so
     the store never pins a root the database does not hold. A ledger that fails verification
-    is not signed: the failing report is returned instead. What is signed is checked in
-    full: every sealed day's root is recomputed, not held by an earlier checkpoint.
+    is not signed: the failing report is returned instead. What is signed is what was
+    checked, in full (every sealed day's root recomputed, none held by an earlier
+    checkpoint): the heads are where the verification found each chain to end, not the head
+    rows read again afterwards, which anyone writing to the database could have moved
+    meanwhile.
     """
     when = now or utcnow()
     with factory() as session:
@@ -360,6 +363,7 @@ def seal(
             sealed = verify.seal_day(session, day, now=when)
     with factory() as session:
         state = ledger_state(session)
+    state["heads"] = [[e, seq, head] for e, (seq, head) in sorted(report.ends.items()) if seq]
     checkpoint = store.append(state, key, at=when)
     return Sealed(day=sealed, checkpoint=checkpoint)
 

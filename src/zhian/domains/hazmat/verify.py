@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -62,6 +62,8 @@ class LedgerReport:
     root_id: int | None = None  # a stored daily root whose day is not a day
     entry_id: int | None = None  # an entry that is no enterprise's, named by its row
     held: int = 0  # of ``roots``, those a signed checkpoint holds (see _verify_roots)
+    # Where each chain was found to end, (seq, hash) by enterprise: what a checkpoint signs.
+    ends: Mapping[int, tuple[int, str]] = field(default_factory=dict)
 
 
 class UnreadableEntry(Conflict):
@@ -242,6 +244,10 @@ def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = Fal
     signed checkpoint pins is held by it if the day has no entry more than its tree
     (:func:`_verify_roots`), unless ``full``: every root recomputed all the same."""
     pins = pinned or Pins()
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # One snapshot for the heads and every batch of entries: under READ COMMITTED an
+        # entry appended meanwhile would lie after the head read first.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     heads = session.execute(
         select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash).order_by(
             ChainHead.enterprise_id
@@ -261,9 +267,9 @@ def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = Fal
         found = _each_chain(session, heads, pins)
         if isinstance(found, LedgerReport):
             return found
-        checked, leaves = found, None
+        (checked, ends), leaves = found, None
     else:
-        checked, leaves = passed
+        checked, ends, leaves = passed
     for root_id, day in unreadable:
         return LedgerReport(
             ok=False,
@@ -272,7 +278,8 @@ def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = Fal
             reason=f"daily root's day is not a date: {day!r}",
             checkpoints=pins.checkpoints,
         )
-    return _verify_roots(session, pins, checked, sealed, leaves)
+    report = _verify_roots(session, pins, checked, sealed, leaves)
+    return replace(report, ends=ends) if report.ok else report
 
 
 def _sealed_roots(session: Session) -> tuple[dict[date, SealedRoot], list[tuple[int, Any]]]:
@@ -320,19 +327,19 @@ def _one_pass(
     pins: Pins,
     days: Sequence[date],
     held: Collection[date],
-) -> tuple[int, Gathered | None] | None:
+) -> tuple[int, dict[int, tuple[int, str]], Gathered | None] | None:
     """Every chain checked in one read of the table in id order, the order in which each
     enterprise's entries were appended (in seq order, under its head's lock): no index
-    lookup per entry. If every chain holds up to its head and its pins: the number of
-    entries, and what was gathered on the way of each of ``days`` (sealed days): the leaf
-    hashes in leaf order, or only how many entries it has if the day is ``held`` (None if an
-    entry of no chain was seen: :func:`day_leaves` files it, the pass does not). None
-    otherwise, and :func:`_each_chain` then walks each chain in seq order to name the first
-    bad entry."""
+    lookup per entry. If every chain holds up to its head (and ends there) and its pins: the
+    number of entries, where each chain ends, and what was gathered on the way of each of
+    ``days`` (sealed days): the leaf hashes in leaf order, or only how many entries it has
+    if the day is ``held`` (None if an entry of no chain was seen: :func:`day_leaves` files
+    it, the pass does not). None otherwise, and :func:`_each_chain` then walks each chain in
+    seq order to name the first bad entry."""
     # Per chain: [last seq, last hash, next marked seq (None: none left), {marked seq: hash},
     # the marked seqs after it, last first, the day slot of its last leaf, that slot's
-    # leaves, the last seq a signed checkpoint pins], the marks being its head and the heads
-    # signed checkpoints pinned.
+    # leaves, the last seq a signed checkpoint pins, its head's seq], the marks being its head
+    # and the heads signed checkpoints pinned.
     chains: dict[int, list[Any]] = {}
     for e, head_seq, head_hash in heads:
         marks = dict(pins.heads.get(int(e), {}))
@@ -345,7 +352,7 @@ def _one_pass(
         after = sorted(marks, reverse=True)
         signed = max(pins.heads.get(int(e), {}), default=0)
         first_mark = after.pop() if after else None
-        chains[int(e)] = [0, hashchain.GENESIS, first_mark, marks, after, 0, [], signed]
+        chains[int(e)] = [0, hashchain.GENESIS, first_mark, marks, after, 0, [], signed, head_seq]
     sha256, domain, leaf = hashlib.sha256, hashchain.DOMAIN, _LEAF
     # Leaves by (day slot, enterprise), each in seq order as the pass meets them; entries
     # counted by day slot for the held days, and the held days' slots that have an entry
@@ -398,17 +405,18 @@ def _one_pass(
                         chain[6].append(sha256(leaf % (e, stored.encode("ascii"), seq)).digest())
     except _MALFORMED:
         return None
-    if any(chain[2] is not None for chain in chains.values()):
-        return None  # a chain ends before its head or a pinned head
+    if any(chain[2] is not None or chain[0] != chain[8] for chain in chains.values()):
+        return None  # a chain ends before its head or a pinned head, or goes on after it
     # Every chain starts at seq 1 and goes up by one: its last seq is its length.
     checked = sum(chain[0] for chain in chains.values())
+    ends = {e: (chain[0], chain[1]) for e, chain in chains.items()}
     if stray:
-        return checked, None
+        return checked, ends, None
     leaves: dict[date, list[bytes]] = {day: [] for day in days if day not in held}
     for slot, e in sorted(slots):
         leaves[days[slot >> 1]] += slots[slot, e]
     counts = {days[slot >> 1]: n for slot, n in counted.items() if slot not in unsigned}
-    return checked, Gathered(leaves, counts)
+    return checked, ends, Gathered(leaves, counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,10 +465,13 @@ def verify_chain_of(
     )
 
 
-def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerReport | int:
+def _each_chain(
+    session: Session, heads: Sequence[Any], pins: Pins
+) -> LedgerReport | tuple[int, dict[int, tuple[int, str]]]:
     """Each chain walked in seq order against its head and its pins: the first bad entry's
-    report, or the number of entries."""
+    report, or the number of entries and where each chain ends."""
     checked = 0
+    ends: dict[int, tuple[int, str]] = {}
     for enterprise_id, head_seq, head_hash in heads:
         wanted = pins.heads.get(enterprise_id, {})
         seen: dict[int, str] = {}
@@ -469,7 +480,11 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
-        if report.ok:
+        if report.ok and report.head.seq > head_seq:
+            # The head row was moved back (or an entry slipped in behind the application):
+            # what follows it is no part of the chain its head names.
+            bad_seq, reason = head_seq + 1, "after the head"
+        elif report.ok:
             bad_seq, reason = against_pins(wanted, seen, report.head.seq)
         if reason is not None:
             return LedgerReport(
@@ -480,7 +495,8 @@ def _each_chain(session: Session, heads: Sequence[Any], pins: Pins) -> LedgerRep
                 reason=reason,
                 checkpoints=pins.checkpoints,
             )
-    return checked
+        ends[int(enterprise_id)] = (report.head.seq, report.head.hash)
+    return checked, ends
 
 
 # The columns of an entry rendered, by the database, exactly as the canonical encoding writes

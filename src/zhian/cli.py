@@ -239,8 +239,9 @@ def ledger_verify(
         ),
     ] = False,
 ) -> None:
-    """Recompute every chain and daily root and hold them against the signed checkpoints;
-    exit 1 naming the first bad entry."""
+    """Recompute every chain and hold it against the signed checkpoints, and recompute every
+    daily root but those a signed checkpoint holds (all with --full); exit 1 naming the
+    first bad entry."""
     from zhian.domains.hazmat import checkpoint
 
     settings = load_settings()

@@ -280,16 +280,21 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def begin_read_only(session: Session) -> None:
+def begin_read_only(session: Session, *, snapshot: bool = False) -> None:
     """Start the session's transaction as a read-only one (it must not have begun yet).
 
     On SQLite it takes no write lock: a reader is neither queued behind writers nor holds
     them up, and reads one consistent snapshot. Any write in it fails at once (on
-    PostgreSQL too). The transaction after this one is an ordinary one again.
+    PostgreSQL too). With ``snapshot``, PostgreSQL too reads one snapshot (REPEATABLE READ)
+    instead of each statement its own. The transaction after this one is an ordinary one
+    again.
     """
     if session.in_transaction():
         raise RuntimeError("begin_read_only: the session's transaction has already begun")
-    session.connection(execution_options={READ_ONLY: True})
+    options: dict[str, Any] = {READ_ONLY: True}
+    if snapshot and session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    session.connection(execution_options=options)
     session.info[READ_ONLY] = session.get_transaction()
 
 

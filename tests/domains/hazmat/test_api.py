@@ -145,10 +145,14 @@ def test_refused_event_is_409_with_reason_and_audited(app: App) -> None:
         assert len(refused) == 2
         assert verify.verify_all(session).entries == 1
     # PostgreSQL's text cannot hold a NUL: refused the same on both databases, naming it.
-    nul = _event("produce", maker, "EX-3", site_id=mag) | {"reference": "运单\u00001"}
-    refused_nul = app.client.post(BASE + "/ledger", json=nul, headers=headers)
-    assert refused_nul.status_code == 422, refused_nul.text
-    assert refused_nul.json()["detail"][0]["loc"][-1] == "reference", refused_nul.json()
+    produced = _event("produce", maker, "EX-3", site_id=mag)
+    for nul, field in [
+        (produced | {"reference": "运单\u00001"}, "reference"),
+        (produced | {"item": produced["item"] | {"code": "EX\u00003"}}, "code"),
+    ]:
+        refused_nul = app.client.post(BASE + "/ledger", json=nul, headers=headers)
+        assert refused_nul.status_code == 422, refused_nul.text
+        assert refused_nul.json()["detail"][0]["loc"][-1] == field, refused_nul.json()
 
 
 def test_roles_without_the_permission_are_refused(app: App) -> None:

@@ -26,7 +26,7 @@ from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from tests.helpers import running_app
 from zhian.cli import app as cli
 from zhian.core import hashchain
-from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.db import begin_read_only, make_engine, make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import checkpoint, ledger, service, verify
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, LedgerEntry
 
@@ -263,21 +263,28 @@ def test_entries_after_the_head_are_named_and_not_signed(led: Ledger) -> None:
             "after the head",
         )
     refused = checkpoint.seal(
-        make_sessionmaker(led.engine), store=led.store, key=led.key, now=NEXT_DAY + timedelta(3)
+        make_sessionmaker(led.engine),
+        store=led.store,
+        key=led.key,
+        now=NEXT_DAY + timedelta(hours=3),
     )
     assert isinstance(refused, verify.LedgerReport) and refused.reason == "after the head"
 
 
-def test_seal_signs_the_heads_it_verified(led: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Between sealing's verification and its reading the ledger's state, an insider rewrites
-    # the newest entry and its head row: the checkpoint signs the head that was verified, so
-    # the rewrite is caught (before, the head read afterwards was signed, and with it the
-    # rewrite).
-    real = checkpoint.ledger_state
-    verified = against_store(led).ends[led.maker]
+def test_seal_signs_what_it_verified(led: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Right after sealing's verification, an insider rewrites the newest entry, its head row
+    # and the sealed day's root: the checkpoint signs the heads and the root that were
+    # verified, so the rewrite is caught (before, the rows read again afterwards were
+    # signed, and with them the rewrite).
+    verified = against_store(led)
+    with make_sessionmaker(led.engine)() as session:
+        day_root = session.scalars(select(DailyRoot).where(DailyRoot.day == DAY)).one()
+        pinned_root = (DAY, day_root.tree_size, day_root.root)
+    real = checkpoint.verify_with_store
 
-    def rewritten_first(session: Session) -> dict[str, Any]:
-        tamper(led.engine)
+    def then_rewritten(*args: Any, **kwargs: Any) -> verify.LedgerReport:
+        report = real(*args, **kwargs)
+        tamper(led.engine, f"UPDATE hazmat_daily_root SET root = '{'0' * 64}'")
         with unit_of_work(make_sessionmaker(led.engine)) as other:
             last = _last_entry(other, led.maker)
             last.actor = "someone else"
@@ -287,13 +294,64 @@ def test_seal_signs_the_heads_it_verified(led: Ledger, monkeypatch: pytest.Monke
             other.execute(
                 update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=last.hash)
             )
-        return real(session)
+        return report
 
-    monkeypatch.setattr(checkpoint, "ledger_state", rewritten_first)
+    monkeypatch.setattr(checkpoint, "verify_with_store", then_rewritten)
     sealed = _seal(led, None, 4)
-    assert sealed.checkpoint.heads[led.maker] == verified
+    monkeypatch.setattr(checkpoint, "verify_with_store", real)
+    assert sealed.checkpoint.heads[led.maker] == verified.ends[led.maker]
+    assert sealed.checkpoint.root == pinned_root
     report = against_store(led)
     assert (report.ok, report.enterprise_id, report.first_bad_seq) == (False, led.maker, 10)
+
+
+@pytest.mark.parametrize("pin", ["head", "root"])
+def test_checkpoints_that_disagree_break_the_store(led: Ledger, pin: str) -> None:
+    # A later checkpoint is no later word on what an earlier one pinned.
+    with make_sessionmaker(led.engine)() as session:
+        state = checkpoint.ledger_state(session)
+    if pin == "head":
+        next(h for h in state["heads"] if h[0] == led.maker)[2] = "0" * 64
+        why = f"enterprise {led.maker} seq 10 pinned to another hash before"
+    else:
+        state["root"]["root"] = "1" * 64
+        why = f"{DAY.isoformat()} pinned to another root before"
+    led.store.append(state, led.key, at=NEXT_DAY + timedelta(hours=5))
+    report = against_store(led)
+    assert (report.ok, report.checkpoint) == (False, 3)
+    assert why in (report.reason or ""), report.reason
+
+
+def test_entries_appended_while_verifying_are_no_alarm(
+    led: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An entry committed after the heads were read and before the entries are: a fresh
+    # session reads one snapshot (PostgreSQL: REPEATABLE READ) and does not see it; one
+    # whose transaction began at READ COMMITTED sees it after the head it read, and finds
+    # the head row moved there too: appended, not tampered with.
+    real = verify._sealed_roots
+    appended: list[int] = []
+
+    def with_an_append(session: Session) -> Any:
+        with unit_of_work(make_sessionmaker(led.engine)) as other:
+            site = other.scalar(
+                select(LedgerEntry.site_id).where(LedgerEntry.enterprise_id == led.maker)
+            )
+            at = NEXT_DAY + timedelta(hours=2)  # today: in no sealed day
+            event(other, "produce", led.maker, f"EX-NEW-{len(appended)}", site_id=site, at=at)
+        appended.append(1)
+        return real(session)
+
+    monkeypatch.setattr(verify, "_sealed_roots", with_an_append)
+    with make_sessionmaker(led.engine)() as session:
+        snapshot = verify.verify_all(session)
+    assert snapshot.ok and snapshot.entries == 14, snapshot
+    with make_sessionmaker(led.engine)() as session:
+        begin_read_only(session)  # PostgreSQL: READ COMMITTED; SQLite: one snapshot anyway
+        session.execute(select(ChainHead.id)).all()  # the transaction has begun
+        begun = verify.verify_all(session)
+    snapshotted = led.engine.dialect.name == "sqlite"  # SQLite reads one snapshot anyway
+    assert begun.ok and begun.entries == (15 if snapshotted else 16), begun
 
 
 def test_intact_ledger_holds_against_every_checkpoint(led: Ledger) -> None:

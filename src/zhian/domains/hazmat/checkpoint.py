@@ -299,14 +299,21 @@ def ledger_state(session: Session) -> dict[str, Any]:
 
 
 def pins(checkpoints: list[Checkpoint]) -> verify.Pins:
-    """The heads and roots every checkpoint pins, merged for :func:`verify.verify_all`."""
+    """The heads and roots every checkpoint pins, merged for :func:`verify.verify_all`; a
+    checkpoint that pins another hash at a seq, or another root for a day, than an earlier
+    one did is a broken store (StoreBroken), not a later word."""
     heads: dict[int, dict[int, str]] = {}
     roots: dict[date, tuple[int, str]] = {}
     for cp in checkpoints:
         for enterprise_id, (seq, head_hash) in cp.heads.items():
-            heads.setdefault(enterprise_id, {})[seq] = head_hash
+            pinned = heads.setdefault(enterprise_id, {})
+            if pinned.setdefault(seq, head_hash) != head_hash:
+                why = f"enterprise {enterprise_id} seq {seq} pinned to another hash before"
+                raise StoreBroken(cp.n, cp.where, why)
         if cp.root is not None:
-            roots[cp.root[0]] = (cp.root[1], cp.root[2])
+            day, root = cp.root[0], (cp.root[1], cp.root[2])
+            if roots.setdefault(day, root) != root:
+                raise StoreBroken(cp.n, cp.where, f"{day} pinned to another root before")
     return verify.Pins(heads=heads, roots=roots, checkpoints=len(checkpoints))
 
 
@@ -320,10 +327,10 @@ def verify_with_store(
     if key is None:
         return verify.LedgerReport(ok=False, reason="checkpoints found but no key to verify them")
     try:
-        checkpoints = store.read(key)
+        pinned = pins(store.read(key))
     except StoreBroken as exc:
         return verify.LedgerReport(ok=False, checkpoint=exc.n, reason=f"{exc.where}: {exc.reason}")
-    return verify.verify_all(session, pinned=pins(checkpoints), full=full)
+    return verify.verify_all(session, pinned=pinned, full=full)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,9 +355,11 @@ def seal(
     the store never pins a root the database does not hold. A ledger that fails verification
     is not signed: the failing report is returned instead. What is signed is what was
     checked, in full (every sealed day's root recomputed, none held by an earlier
-    checkpoint): the heads are where the verification found each chain to end, not the head
-    rows read again afterwards, which anyone writing to the database could have moved
-    meanwhile.
+    checkpoint), or computed here: the heads are where the verification found each chain to
+    end, and the root is the one this seal computed (or, sealing no day, the newest root the
+    verification recomputed), never rows read again afterwards, which anyone writing to the
+    database could have changed meanwhile. Entries appended after the verification are in
+    no signed head, and a sealed day holding one is recomputed by every verification.
     """
     when = now or utcnow()
     with factory() as session:
@@ -358,13 +367,16 @@ def seal(
     if not report.ok:
         return report
     sealed: DailyRoot | None = None
+    root = report.newest
     if day is not None:
         with unit_of_work(factory) as session:
             sealed = verify.seal_day(session, day, now=when)
-    with factory() as session:
-        state = ledger_state(session)
-    state["heads"] = [[e, seq, head] for e, (seq, head) in sorted(report.ends.items()) if seq]
-    checkpoint = store.append(state, key, at=when)
+            root = (sealed.day, sealed.tree_size, sealed.root)
+    heads = [[e, seq, head] for e, (seq, head) in sorted(report.ends.items()) if seq]
+    signed: dict[str, Any] = {"heads": heads, "root": None}
+    if root is not None:
+        signed["root"] = {"day": root[0].isoformat(), "tree_size": root[1], "root": root[2]}
+    checkpoint = store.append(signed, key, at=when)
     return Sealed(day=sealed, checkpoint=checkpoint)
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,11 +20,21 @@ from pydantic import (
 from zhian.domains.hazmat.codes import CodeType, check_cas, check_code
 from zhian.domains.transport.choices import HAZARD_CLASSES
 
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL's text cannot hold one (the insert would fail): refused on both databases.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
 DIVISION_PATTERN = r"^\d{6,12}$"
 BATCH_MAX = 1_000  # events per batch: a request of ~0.5 MB that commits in well under a second
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), NoNul]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256), NoNul]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
 Lat = Annotated[float, Field(ge=-90.0, le=90.0)]
 
@@ -192,11 +203,11 @@ class ItemIn(BaseModel):
     code_type: CodeType | None = Field(
         default=None, description="An explosive's code: detonator (GA 441, 13 chars), box, case"
     )
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    code: Code
     hazard_class: str | None = None
     un_number: Annotated[str | None, Field(pattern=r"^UN\d{4}$")] = None
     cas: str | None = Field(default=None, description="A chemical's CAS number, e.g. 7664-93-9")
-    unit: Annotated[str, StringConstraints(max_length=16)] = "kg"
+    unit: Annotated[str, StringConstraints(max_length=16), NoNul] = "kg"
 
     @field_validator("code_type")
     @classmethod
@@ -238,16 +249,8 @@ class EventIn(BaseModel):
     site_id: int | None = None
     from_enterprise_id: int | None = None
     to_enterprise_id: int | None = None
-    reference: Annotated[str, StringConstraints(max_length=256)] = ""
+    reference: Annotated[str, StringConstraints(max_length=256), NoNul] = ""
     payload: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("reference")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        # PostgreSQL's text cannot hold one (the insert would fail): refused on both databases.
-        if "\x00" in value:
-            raise ValueError("must not contain the NUL character (U+0000)")
-        return value
 
 
 class EventBatchIn(BaseModel):
@@ -294,7 +297,7 @@ class StockOut(BaseModel):
 class CountLine(BaseModel):
     """One code found at a count, with the quantity found (1 for a coded item)."""
 
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    code: Code
     quantity: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)] = Decimal(1)
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import Engine, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain, merkle
+from zhian.core.db import begin_read_only
 from zhian.core.errors import Conflict, NotFound
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
 from zhian.domains.hazmat.ledger import hashed_payload
@@ -62,8 +63,10 @@ class LedgerReport:
     root_id: int | None = None  # a stored daily root whose day is not a day
     entry_id: int | None = None  # an entry that is no enterprise's, named by its row
     held: int = 0  # of ``roots``, those a signed checkpoint holds (see _verify_roots)
-    # Where each chain was found to end, (seq, hash) by enterprise: what a checkpoint signs.
+    # Where each chain was found to end, (seq, hash) by enterprise, and the newest sealed
+    # day's (day, tree size, root): what a checkpoint signs.
     ends: Mapping[int, tuple[int, str]] = field(default_factory=dict)
+    newest: tuple[date, int, str] | None = None
 
 
 class UnreadableEntry(Conflict):
@@ -239,15 +242,16 @@ def check_inclusion(proof: Mapping[str, Any]) -> bool:
 
 
 def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = False) -> LedgerReport:
-    """Recompute every enterprise chain against its head and every sealed day's root, and
-    hold them against the heads and roots signed checkpoints pinned. A day whose root a
-    signed checkpoint pins is held by it if the day has no entry more than its tree
-    (:func:`_verify_roots`), unless ``full``: every root recomputed all the same."""
+    """Recompute every enterprise chain against its head and hold it against the heads
+    signed checkpoints pinned; recompute every sealed day's root, but for a day whose root a
+    signed checkpoint pins, which that checkpoint holds if every entry of the day lies at or
+    before a signed head of its chain and the day has as many as its tree has leaves
+    (:func:`_verify_roots`); ``full``: every root recomputed all the same."""
     pins = pinned or Pins()
-    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
-        # One snapshot for the heads and every batch of entries: under READ COMMITTED an
-        # entry appended meanwhile would lie after the head read first.
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    if isinstance(session.get_bind(), Engine) and not session.in_transaction():
+        # One snapshot for the heads and every batch of entries, holding up no writer (in a
+        # transaction begun at READ COMMITTED, see _appended for entries appended meanwhile).
+        begin_read_only(session, snapshot=True)
     heads = session.execute(
         select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash).order_by(
             ChainHead.enterprise_id
@@ -279,7 +283,11 @@ def verify_all(session: Session, *, pinned: Pins | None = None, full: bool = Fal
             checkpoints=pins.checkpoints,
         )
     report = _verify_roots(session, pins, checked, sealed, leaves)
-    return replace(report, ends=ends) if report.ok else report
+    if not report.ok:
+        return report
+    last = list(sealed.values())[-1] if sealed else None
+    newest = (last.day, int(last.tree_size), str(last.root)) if last is not None else None
+    return replace(report, ends=ends, newest=newest)
 
 
 def _sealed_roots(session: Session) -> tuple[dict[date, SealedRoot], list[tuple[int, Any]]]:
@@ -480,7 +488,11 @@ def _each_chain(
         )
         checked += report.checked
         bad_seq, reason = report.first_bad_seq, report.reason
-        if report.ok and report.head.seq > head_seq:
+        if (
+            report.ok
+            and report.head.seq > head_seq
+            and not _appended(session, enterprise_id, report)
+        ):
             # The head row was moved back (or an entry slipped in behind the application):
             # what follows it is no part of the chain its head names.
             bad_seq, reason = head_seq + 1, "after the head"
@@ -497,6 +509,18 @@ def _each_chain(
             )
         ends[int(enterprise_id)] = (report.head.seq, report.head.hash)
     return checked, ends
+
+
+def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainReport) -> bool:
+    """Whether the chain's head row, read again, has moved to where the walk ended or past it:
+    entries appended while a transaction that is no snapshot (PostgreSQL's READ COMMITTED)
+    was verifying, not a head moved back. In a snapshot it reads what it read before."""
+    now = session.execute(
+        select(ChainHead.seq, ChainHead.hash).where(ChainHead.enterprise_id == enterprise_id)
+    ).first()
+    if now is None:
+        return False
+    return bool(now.seq > walked.head.seq or tuple(now) == tuple(walked.head))
 
 
 # The columns of an entry rendered, by the database, exactly as the canonical encoding writes
@@ -675,10 +699,11 @@ def _verify_roots(
     A day whose root a signed checkpoint pins needs no recomputing if every entry the pass
     found in it lies at or before a signed head of its chain, unchanged since (every chain
     was just found to pass through its signed heads), and there are as many as its tree has
-    leaves. A checkpoint pinning the root is signed after the day was sealed, with a full
-    verification first, so each entry the root was computed from is still there, unchanged;
-    an entry written into the day since (backdated), signed or not, makes one more or lies
-    after the signed heads, and the day is then recomputed, which fails."""
+    leaves. Every entry the root was computed from existed when the day was sealed; one that
+    no signed head covers sends the day to be recomputed, and those the heads cover are
+    unchanged. An entry written into the day since (backdated) lies after the signed heads,
+    or, if a checkpoint signed it since, makes one entry more than the tree: either way the
+    day is recomputed, which fails."""
     roots = held = 0
     for day, (size, root) in sorted(pins.roots.items()):
         row = stored.get(day)

@@ -53,11 +53,15 @@ day) costs the database ~0.1 s. A site's stock 7 ms at 200,000 entries, 16 ms at
 On the quiet machine at the end of the day (load 1.4, default run of this command with
 --entries 200000 --append 3000): verify 3.80 s per 1,000,000 (3.80 s of CPU), 5.34 s with
 every day sealed; batched append 10,594 events/s, one at a time 777/s; a site's stock 5.3 ms.
-A later session (load 1.1, same command): verify 3.88 s per 1,000,000 with no day sealed;
-4.12 s with every day sealed and signed, each root held by its checkpoint; 5.38 s with each
-root recomputed, 5.62 s for --full. Making the typed columns generated from the bytes (so
-that no row needs comparing) measured 2.24 s, but was backed out: the table's definition
-does not prove its stored values (a SQLite connection can register its own json_extract).
+A later session (quiet, load 0.3, same command, code of 8ead597): verify 3.79 s per 1,000,000
+with no day sealed (every row's columns compared with its bytes); 4.27 s with every day
+sealed and signed, each root held by its checkpoint (placing each entry in its day and
+counting costs ~0.5 s); 5.51 s with each root recomputed, 5.60 s for --full; batched append
+9,810 events/s, one at a time 704/s; a site's stock 7.3 ms. Making the typed columns generated
+from the bytes (so that no row needs comparing) measured 2.24 s, but was backed out: the
+table's definition does not prove its stored values (a SQLite connection can register its own
+json_extract, and PostgreSQL's column types and operators can change under the same printed
+expressions).
 """
 
 from __future__ import annotations

@@ -158,6 +158,20 @@ def _last_entry(session: Session, enterprise_id: int) -> LedgerEntry:
     return last
 
 
+def _rewrite_newest(led: Ledger) -> None:
+    """What an insider can do with the guard lifted: rewrite the maker's newest entry,
+    re-hash it and move its head row to match."""
+    with unit_of_work(make_sessionmaker(led.engine)) as session:
+        last = _last_entry(session, led.maker)
+        last.actor = "someone else"
+        data = hashchain.canonical(ledger.hashed_payload(last))
+        last.canonical = data.decode("utf-8")
+        last.hash = hashchain.entry_hash_encoded(last.prev_hash, data)
+        session.execute(
+            update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=last.hash)
+        )
+
+
 def _backdate(led: Ledger) -> None:
     """What an insider can do: append a well-formed entry to a chain, hashed and chained, its
     head moved, but dated into the sealed day."""
@@ -227,15 +241,7 @@ def test_sealed_entry_after_the_signed_heads_is_not_held(
     report = against_store(led)
     assert report.ok and (report.roots, report.held) == (2, 1)
     tamper(led.engine)
-    with unit_of_work(make_sessionmaker(led.engine)) as session:
-        late = _last_entry(session, led.maker)
-        late.actor = "someone else"
-        data = hashchain.canonical(ledger.hashed_payload(late))
-        late.canonical = data.decode("utf-8")
-        late.hash = hashchain.entry_hash_encoded(late.prev_hash, data)
-        session.execute(
-            update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=late.hash)
-        )
+    _rewrite_newest(led)
     report = against_store(led)
     assert (report.ok, report.day, report.reason) == (False, day, "root mismatch")
 
@@ -285,15 +291,7 @@ def test_seal_signs_what_it_verified(led: Ledger, monkeypatch: pytest.MonkeyPatc
     def then_rewritten(*args: Any, **kwargs: Any) -> verify.LedgerReport:
         report = real(*args, **kwargs)
         tamper(led.engine, f"UPDATE hazmat_daily_root SET root = '{'0' * 64}'")
-        with unit_of_work(make_sessionmaker(led.engine)) as other:
-            last = _last_entry(other, led.maker)
-            last.actor = "someone else"
-            data = hashchain.canonical(ledger.hashed_payload(last))
-            last.canonical = data.decode("utf-8")
-            last.hash = hashchain.entry_hash_encoded(last.prev_hash, data)
-            other.execute(
-                update(ChainHead).where(ChainHead.enterprise_id == led.maker).values(hash=last.hash)
-            )
+        _rewrite_newest(led)
         return report
 
     monkeypatch.setattr(checkpoint, "verify_with_store", then_rewritten)

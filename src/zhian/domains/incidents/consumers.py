@@ -23,13 +23,13 @@ from zhian.core.db import one_of, read_only, unit_of_work
 from zhian.core.time import as_utc
 from zhian.domains.incidents.models import Unit
 from zhian.gateways.jt808.directory import terminal_key
+from zhian.gateways.jt808.normalize import positioned
 
 log = logging.getLogger(__name__)
 
 SUBJECT = "jt808.position"
 CONSUMER = "incidents-avl"
 BATCH = 2000  # up to what is waiting: a larger batch delays no fix, it saves hand-overs
-POSITIONED = 1 << 1  # status bit 1: the fix is a real GNSS fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,7 @@ def fix_of(event: Event) -> Fix | None:
     """The event's fix, or None if it carries no usable position."""
     data = event.data
     try:
-        if not int(data["status"]) & POSITIONED:
+        if not positioned(int(data["status"])):
             return None  # a terminal without GNSS reports 0, 0: not where the car is
         lon, lat = float(data["lon"]), float(data["lat"])
         at = datetime.fromisoformat(str(data["time"]))

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 EMERGENCY_BIT = 0
-POSITIONED_BIT = 1  # status word: 1 when the terminal has a GNSS fix
 # GB 21668 / the dangerous-goods transport rules: 80 km/h on expressways, 60 elsewhere.
 DEFAULT_SPEED_LIMIT_KMH = 80.0
 DEFAULT_ORDINARY_SPEED_LIMIT_KMH = 60.0
@@ -113,12 +112,6 @@ class Step(StrEnum):
     CONTINUE = "continue"  # the episode goes on (the rule still holds)
     CALMING = "calming"  # overspeed: under the limit again, but not for long enough yet
     END = "end"  # the episode is over
-
-
-def positioned(status: int) -> bool:
-    """Whether the fix is a real GNSS fix (status bit 1). A terminal without one still
-    reports, with the last or a zero position and no usable speed."""
-    return bool(status >> POSITIONED_BIT & 1)
 
 
 def emergency_pressed(alarm: int) -> bool:

@@ -45,6 +45,7 @@ from zhian.domains.transport.motion_rules import Motion
 from zhian.domains.transport.schemas import AlertOut, PositionReport
 from zhian.domains.transport.vehicle_state import VehicleState
 from zhian.gateways.jt808.directory import terminal_key
+from zhian.gateways.jt808.normalize import positioned
 
 # Which of a batch's possibly stored fixes are stored: those of these vehicles, in this time
 # span, with these event ids. The unique (vehicle, time, event id) index answers it, the same
@@ -283,7 +284,7 @@ def _live(
 
     if vehicle.is_police_unit:
         return  # police units answer calls at speed: the other rules are for goods vehicles
-    if not r.positioned(pos.status):
+    if not positioned(pos.status):
         # No GNSS fix: the terminal is alive (no signal loss) and its button counts, but
         # where the truck is and how fast it goes are not known: no corridor, zone, speed,
         # stop or fatigue verdict on a zero or stale position.

@@ -66,6 +66,15 @@ STATUS_BITS: dict[int, str] = {
     21: "galileo",
     22: "moving",
 }
+POSITIONED = 1 << 1  # STATUS_BITS[1]
+
+
+def positioned(status: int) -> bool:
+    """Whether the fix is a real GNSS fix (status bit 1). A terminal without one still
+    reports, with a zero or its last position and no usable speed."""
+    return bool(status & POSITIONED)
+
+
 # Bits 8-9 together: the load state of the vehicle.
 LOAD_STATES = ("empty", "half", "reserved", "full")
 

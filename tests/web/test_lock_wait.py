@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from tests.browser import serving
 from tests.conftest import migrate
 from tests.helpers import make_user
 from zhian.app import create_app
-from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.db import SQLITE, make_engine, make_sessionmaker, unit_of_work
 from zhian.core.identity import service as identity
 from zhian.core.scope import SYSTEM
 from zhian.core.settings import Settings
@@ -33,7 +32,7 @@ def test_a_request_waiting_for_the_lock_leaves_the_loop_free(tmp_path: Path) -> 
 
 
 def _check_the_loop_serves_while_a_request_waits(base: str, db_file: Path, token: str) -> None:
-    holder = sqlite3.connect(db_file, isolation_level=None, check_same_thread=False)
+    holder = SQLITE.connect(db_file, isolation_level=None, check_same_thread=False)
     try:
         holder.execute("BEGIN IMMEDIATE")  # another writer (a consumer, a purge) holds the lock
         answers: list[int] = []

@@ -4,7 +4,6 @@ verifier and ``zhian ledger verify``, on committed data with the triggers lifted
 from __future__ import annotations
 
 import copy
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
@@ -19,7 +18,7 @@ from tests.domains.hazmat.builders import AT, REG, enterprise, event, tamper
 from tests.helpers import running_app
 from zhian.cli import app as cli
 from zhian.core import hashchain
-from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.db import SQLITE, make_engine, make_sessionmaker, unit_of_work
 from zhian.core.errors import Conflict
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import ChainHead, LedgerEntry
@@ -372,7 +371,7 @@ def test_blob_written_into_a_column_is_named(
     tamper(engine)
     # Foreign keys are the connection's choice: someone writing behind the application
     # leaves them off (sqlite3's default).
-    with closing(sqlite3.connect(str(engine.url.database))) as conn, conn:
+    with closing(SQLITE.connect(str(engine.url.database))) as conn, conn:
         conn.execute(
             f"UPDATE hazmat_ledger_entry SET {column} = CAST(coalesce({column}, 7) AS BLOB) "
             f"WHERE enterprise_id = {ent} AND seq = 5"
@@ -475,7 +474,7 @@ def test_an_entry_of_no_enterprise_is_refused_a_seal_and_named(
     # what must name the one that is no enterprise's.
     tamper(engine, f"DELETE FROM hazmat_chain_head WHERE enterprise_id = {ent}")
     # Foreign keys off, as sqlite3 leaves them for someone writing behind the application.
-    with closing(sqlite3.connect(str(engine.url.database))) as conn, conn:
+    with closing(SQLITE.connect(str(engine.url.database))) as conn, conn:
         conn.execute(f"UPDATE hazmat_ledger_entry SET enterprise_id = 'abc' WHERE id = {entry_id}")
     report = check(engine)
     assert (report.ok, report.entry_id, report.day) == (False, entry_id, DAY)

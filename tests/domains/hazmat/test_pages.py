@@ -4,7 +4,6 @@ stock by class (page and API), each scoped to the viewer's county."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from tests.api.test_console_auth import sign_in
 from tests.domains.hazmat.builders import AT, HOME, OTHER, REG, enterprise, event, tamper
 from tests.helpers import App, running_app
 from zhian.core.audit.models import AuditEntry
-from zhian.core.db import unit_of_work
+from zhian.core.db import SQLITE, unit_of_work
 from zhian.core.time import local, utcnow
 from zhian.domains.hazmat import alerts, service, verify
 from zhian.domains.hazmat.models import Item, Stock
@@ -322,7 +321,7 @@ def test_an_entry_of_no_enterprise_fails_its_days_proofs_on_the_pages(app: App) 
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's integer column refuses an enterprise id that is text")
     tamper(engine)
-    with closing(sqlite3.connect(str(engine.url.database))) as conn, conn:
+    with closing(SQLITE.connect(str(engine.url.database))) as conn, conn:
         conn.execute(
             "UPDATE hazmat_ledger_entry SET enterprise_id = 'abc' "
             f"WHERE enterprise_id = {w['ent']} AND seq = 1"

@@ -360,23 +360,37 @@ def test_cli_ledger_verify(engine: Engine, fresh_url: str, monkeypatch: pytest.M
         ("canonical", None),
     ],
 )
+@pytest.mark.parametrize(
+    "blob",
+    [
+        # The column's own value (7 for a NULL) as bytes, which json_object refuses.
+        "CAST(coalesce({column}, 7) AS BLOB)",
+        # As JSONB, which json_object (SQLite 3.45 on) writes as the JSON it holds: the very
+        # text the value it replaced renders as.
+        "jsonb(json_quote(coalesce({column}, 7)))",
+    ],
+)
 def test_blob_written_into_a_column_is_named(
-    engine: Engine, column: str, named: tuple[int, str] | None
+    engine: Engine, column: str, named: tuple[int, str] | None, blob: str
 ) -> None:
-    # SQLite stores whatever it is given, here the column's own value (7 for a NULL) as
-    # bytes, and its json_object refuses a BLOB: that must not stop verification.
+    # SQLite stores whatever it is given: a BLOB in a column must neither stop verification
+    # nor pass for the value it replaced.
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's typed columns hold no BLOB")
+    if blob.startswith("jsonb") and SQLITE.sqlite_version_info < (3, 45):
+        pytest.skip("JSONB came with SQLite 3.45")
     ent, _ = _first(engine)
     tamper(engine)
     # Foreign keys are the connection's choice: someone writing behind the application
     # leaves them off (sqlite3's default).
     with closing(SQLITE.connect(str(engine.url.database))) as conn, conn:
         conn.execute(
-            f"UPDATE hazmat_ledger_entry SET {column} = CAST(coalesce({column}, 7) AS BLOB) "
+            f"UPDATE hazmat_ledger_entry SET {column} = {blob.format(column=column)} "
             f"WHERE enterprise_id = {ent} AND seq = 5"
         )
     report = check(engine)
+    if named is None and blob.startswith("jsonb"):
+        named = (5, "altered")  # no longer the same bytes
     if named is None:
         assert report.ok and report.entries == 12
     else:

@@ -411,8 +411,8 @@ def _one_pass(
                         if slot != chain[5]:
                             chain[5], chain[6] = slot, slots.setdefault((slot, e), [])
                         chain[6].append(sha256(leaf % (e, stored.encode("ascii"), seq)).digest())
-    except (*_MALFORMED, _dbapi_error(session)):
-        return None  # a stream a BLOB stopped (see _batches) is walked chain by chain
+    except _MALFORMED:
+        return None
     if any(chain[2] is not None or chain[0] != chain[8] for chain in chains.values()):
         return None  # a chain ends before its head or a pinned head, or goes on after it
     # Every chain starts at seq 1 and goes up by one: its last seq is its length.
@@ -569,15 +569,21 @@ _SCAN = (
     "SELECT id, enterprise_id, seq, prev_hash, hash, {stored}, {same}, {day} "
     "FROM hazmat_ledger_entry WHERE id > {p} ORDER BY id LIMIT {p}"
 )
-# SQLite's json_object stops the whole query at a BLOB ("JSON cannot hold BLOB values"), which
-# only someone writing to the table behind the application can put in a column. A batch that
-# stops is read again with the rendering skipped for a row holding one: that row is judged
-# in Python, which finds it altered, and the entry is named.
-_NO_BLOB = (
-    "CASE WHEN 'blob' IN (typeof(actor), typeof(actor_id), typeof(enterprise_id), typeof(event),"
-    " typeof(from_enterprise_id), typeof(item_id), typeof(reference), typeof(seq),"
-    " typeof(site_id), typeof(to_enterprise_id)) THEN 0 ELSE canonical = ({render}) END"
-)
+# Whether a row's columns say what its stored bytes do (see RENDER), by dialect. SQLite keeps
+# whatever a column is given, and a BLOB, which only someone writing to the table behind the
+# application can put there, is never rendered: json_object refuses one that is no JSONB
+# (stopping the query) and, from SQLite 3.45 on, writes one that is as the JSON it holds, the
+# same text as the value it replaced. A row holding one is judged in Python, which finds it
+# altered, and the entry is named. (``at`` and ``quantity`` render a BLOB as null.)
+SAME = {
+    "sqlite": (
+        "CASE WHEN 'blob' IN (typeof(actor), typeof(actor_id), typeof(enterprise_id),"
+        " typeof(event), typeof(from_enterprise_id), typeof(item_id), typeof(reference),"
+        " typeof(seq), typeof(site_id), typeof(to_enterprise_id)) THEN 0"
+        f" ELSE canonical = ({RENDER['sqlite']}) END"
+    ),
+    "postgresql": f"canonical = ({RENDER['postgresql']})",
+}
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 
@@ -596,52 +602,34 @@ def _batches(
     its parameters) is what the scan reads to tell an entry's day.
 
     ``stream``: on SQLite, one batch, the cursor itself, each row handed over as SQLite steps
-    to it and dropped when the next comes: a tenth less time than lists of rows, whose
-    million tuples go to fresh memory. A row with a BLOB then stops the iteration with the
-    DB-API's OperationalError (see ``_NO_BLOB``), which the caller takes for an altered
-    entry to be found another way."""
+    to it and dropped when the next comes: less time than lists of rows, whose million
+    tuples go to fresh memory."""
     dialect = session.get_bind().dialect
     sqlite = dialect.name == "sqlite"
     p = "?" if dialect.paramstyle == "qmark" else "%s"
-    render = RENDER.get(dialect.name, RENDER["sqlite"])
     shape = {
         # Bytes, as they are hashed: no decoding to str and encoding back per entry.
         "stored": "CAST(canonical AS BLOB)" if sqlite else "convert_to(canonical, 'UTF8')",
         "day": column.format(p=p),
         "p": p,
     }
-    sql = query.format(same=f"canonical = ({render})", **shape)
+    sql = query.format(same=SAME.get(dialect.name, SAME["sqlite"]), **shape)
     cursor = session.connection().connection.cursor()
     last: Any = -(2**62)  # below any seq or id, even a tampered one
-    if stream and sqlite:
-        try:
+    try:
+        if stream and sqlite:
             cursor.execute(sql, (*lead, *where, last, -1))  # a negative LIMIT is none
             yield cast(Iterable[Any], cursor)  # the DB-API cursor iterates its rows
-        finally:
-            cursor.close()
-        return
-    try:
+            return
         while True:
-            params = (*lead, *where, last, BATCH)
-            try:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
-            except dialect.dbapi.OperationalError:  # type: ignore[union-attr]
-                if not sqlite:
-                    raise  # PostgreSQL's typed columns hold no BLOB
-                cursor.execute(query.format(same=_NO_BLOB.format(render=render), **shape), params)
-                rows = cursor.fetchall()
+            cursor.execute(sql, (*lead, *where, last, BATCH))
+            rows = cursor.fetchall()
             if not rows:
                 return
             last = rows[-1][0]
             yield rows
     finally:
         cursor.close()
-
-
-def _dbapi_error(session: Session) -> type[Exception]:
-    error: type[Exception] = session.get_bind().dialect.dbapi.OperationalError  # type: ignore[union-attr]
-    return error
 
 
 def _checked(

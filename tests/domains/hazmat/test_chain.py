@@ -401,6 +401,50 @@ def test_blob_written_into_a_column_is_named(
         )
 
 
+def test_a_collation_given_to_the_stored_bytes_hides_no_rewrite(engine: Engine) -> None:
+    # Someone who can change the schema makes the comparison of an entry's bytes with its
+    # columns blind to case, then writes an event in capitals.
+    ent, _ = _first(engine)
+    rewrite = (
+        "UPDATE hazmat_ledger_entry SET event = upper(event) "
+        f"WHERE enterprise_id = {ent} AND seq = 5"
+    )
+    if engine.dialect.name == "postgresql":
+        tamper(
+            engine,
+            "CREATE COLLATION blind (provider = icu, locale = 'und-u-ks-level2', "
+            "deterministic = false)",
+            "ALTER TABLE hazmat_ledger_entry ALTER COLUMN canonical TYPE text COLLATE blind",
+            rewrite,
+        )
+    else:
+        tamper(engine)
+        path = str(engine.url.database)
+        with closing(SQLITE.connect(path)) as conn, conn:
+            conn.execute("PRAGMA writable_schema = ON")
+            conn.execute(
+                "UPDATE sqlite_schema SET sql = replace(sql, 'canonical TEXT', "
+                "'canonical TEXT COLLATE NOCASE') WHERE name = 'hazmat_ledger_entry'"
+            )
+        with closing(SQLITE.connect(path)) as conn, conn:
+            conn.execute(rewrite)
+        engine.dispose()  # its connections would go on with the schema they read before
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM hazmat_ledger_entry WHERE event = upper(event)")
+            ).scalar_one()
+            == 1
+        )
+    report = check(engine)
+    assert (report.ok, report.enterprise_id, report.first_bad_seq, report.reason) == (
+        False,
+        ent,
+        5,
+        "altered",
+    )
+
+
 def _sqlite_only(engine: Engine, why: str) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip(why)

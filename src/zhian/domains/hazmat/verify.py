@@ -574,15 +574,17 @@ _SCAN = (
 # application can put there, is never rendered: json_object refuses one that is no JSONB
 # (stopping the query) and, from SQLite 3.45 on, writes one that is as the JSON it holds, the
 # same text as the value it replaced. A row holding one is judged in Python, which finds it
-# altered, and the entry is named. (``at`` and ``quantity`` render a BLOB as null.)
+# altered, and the entry is named. (``at`` and ``quantity`` render a BLOB as null.) The
+# comparison is of bytes whatever collation the column was given (a case-blind one would
+# take an event written in capitals for the one its bytes say).
 SAME = {
     "sqlite": (
         "CASE WHEN 'blob' IN (typeof(actor), typeof(actor_id), typeof(enterprise_id),"
         " typeof(event), typeof(from_enterprise_id), typeof(item_id), typeof(reference),"
         " typeof(seq), typeof(site_id), typeof(to_enterprise_id)) THEN 0"
-        f" ELSE canonical = ({RENDER['sqlite']}) END"
+        f" ELSE canonical = ({RENDER['sqlite']}) COLLATE BINARY END"
     ),
-    "postgresql": f"canonical = ({RENDER['postgresql']})",
+    "postgresql": f'canonical = ({RENDER["postgresql"]}) COLLATE "C"',
 }
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)

@@ -18,11 +18,11 @@ machine, CPU time is nearer what one free core would take; it leaves out waits f
   ``hashchain.verify_chain`` re-encoding the same entries in memory (what verification did
   before the entries kept their canonical bytes) and ``hashchain.verify_chain_encoded`` over
   their stored bytes in memory (the hashing floor), and against itself on the standard
-  library's SQLite (the system's build) where the project runs on another (zhian.core.db.
-  SQLITE); then with every day the ledger spans
-  sealed and signed as ``zhian ledger seal DAY`` does each morning (each day's root held by
-  its signed checkpoint), with no checkpoint read (each root recomputed), and ``--full``
-  against the checkpoints (each root recomputed, as sealing verifies);
+  library's SQLite (the system's build) where the project runs on another
+  (``zhian.core.db.SQLITE``); then with every day the ledger spans sealed and signed as
+  ``zhian ledger seal DAY`` does each morning (each day's root held by its signed
+  checkpoint), with no checkpoint read (each root recomputed), and ``--full`` against the
+  checkpoints (each root recomputed, as sealing verifies);
 - stock: ms for one site's stock (``service.stock``), against folding that site's ledger
   entries (``ledger.fold``): what the materialized stock saves.
 

@@ -49,9 +49,9 @@ def _sqlite() -> ModuleType:
     recent release, built with SQLite's lookaside allocator) where that wheel is published
     (Linux x86_64), else the standard library's, which is whatever the system ships. Debian
     12's is 3.40, built without lookaside: verifying the hazmat ledger, which has the database
-    render a million rows, took a fifth longer on it. Whatever else opens a database file of
-    this project in the same process must use this module too: two copies of SQLite in one
-    process do not see each other's locks."""
+    render a million rows, took 1.5-1.9x as long on it (bench/bench_hazmat_ledger.py).
+    Whatever else opens a database file of this project in the same process must use this
+    module too: two copies of SQLite in one process do not see each other's locks."""
     try:
         return importlib.import_module("pysqlite3.dbapi2")
     except ImportError:  # pragma: no cover - where no pysqlite3-binary wheel is published

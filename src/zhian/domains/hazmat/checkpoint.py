@@ -244,7 +244,7 @@ class CheckpointStore:
     def append(
         self, state: Mapping[str, Any], key: Ed25519PrivateKey, *, at: datetime
     ) -> Checkpoint:
-        """Sign a ledger state (:func:`ledger_state`) and append it, durably, as the next line."""
+        """Sign a ledger state (:func:`signed_state`) and append it, durably, as the next line."""
         with self._locked():
             existing = self.read(key.public_key())
             last = existing[-1] if existing else None
@@ -281,17 +281,25 @@ class CheckpointStore:
 
 
 def ledger_state(session: Session) -> dict[str, Any]:
-    """What a checkpoint pins: every enterprise's head and the latest sealed day's root."""
-    heads = session.execute(
-        select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash)
-        .where(ChainHead.seq > 0)
-        .order_by(ChainHead.enterprise_id)
-    ).all()
+    """What a checkpoint would pin of the rows as they are: every enterprise's head and the
+    latest sealed day's root (:func:`seal` signs what it verified instead)."""
+    heads = session.execute(select(ChainHead.enterprise_id, ChainHead.seq, ChainHead.hash)).all()
     root = session.scalars(select(DailyRoot).order_by(DailyRoot.day.desc()).limit(1)).first()
+    return signed_state(
+        {int(e): (int(s), str(h)) for e, s, h in heads},
+        (root.day, root.tree_size, root.root) if root is not None else None,
+    )
+
+
+def signed_state(
+    ends: Mapping[int, tuple[int, str]], root: tuple[date, int, str] | None
+) -> dict[str, Any]:
+    """A checkpoint's body as the store signs it: each chain's head (seq, hash) by enterprise,
+    those with an entry, and a sealed day's (day, tree size, root)."""
     return {
-        "heads": [[int(e), int(s), str(h)] for e, s, h in heads],
+        "heads": [[e, seq, head] for e, (seq, head) in sorted(ends.items()) if seq],
         "root": (
-            {"day": root.day.isoformat(), "tree_size": root.tree_size, "root": root.root}
+            {"day": root[0].isoformat(), "tree_size": root[1], "root": root[2]}
             if root is not None
             else None
         ),
@@ -372,11 +380,7 @@ def seal(
         with unit_of_work(factory) as session:
             sealed = verify.seal_day(session, day, now=when)
             root = (sealed.day, sealed.tree_size, sealed.root)
-    heads = [[e, seq, head] for e, (seq, head) in sorted(report.ends.items()) if seq]
-    signed: dict[str, Any] = {"heads": heads, "root": None}
-    if root is not None:
-        signed["root"] = {"day": root[0].isoformat(), "tree_size": root[1], "root": root[2]}
-    checkpoint = store.append(signed, key, at=when)
+    checkpoint = store.append(signed_state(report.ends, root), key, at=when)
     return Sealed(day=sealed, checkpoint=checkpoint)
 
 

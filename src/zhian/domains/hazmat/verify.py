@@ -716,7 +716,7 @@ def _verify_roots(
     roots = held = 0
     for day, (size, root) in sorted(pins.roots.items()):
         row = stored.get(day)
-        if row is None or (row.tree_size, row.root) != (size, root):
+        if row is None or row.pinned != (size, root):
             why = "root missing" if row is None else "root differs from a signed checkpoint"
             return LedgerReport(
                 ok=False, entries=checked, day=day, reason=why, checkpoints=pins.checkpoints

@@ -10,11 +10,22 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# SQLite's side of the hash chain (src/zhian/core/_hashchain_sqlite.c, see setup.py) is built
+# by the install below with a C compiler and SQLite's and OpenSSL's headers.
+if ! command -v cc >/dev/null 2>&1 || [ ! -f /usr/include/sqlite3ext.h ] \
+  || [ ! -f /usr/include/openssl/evp.h ]; then
+  echo "installing Debian's gcc, libsqlite3-dev and libssl-dev for the hash chain's C part" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq gcc libsqlite3-dev libssl-dev \
+    >/dev/null
+fi
+
 extras=""
 [ "${1:-}" = "test" ] && extras="[test]"
 .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
-
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # The door-plate PDFs embed a subset of this CJK TrueType font (found by path at run time).
 if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then

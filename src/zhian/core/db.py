@@ -7,7 +7,9 @@ a CLI command, a bus consumer) commits it, or rolls it back on error.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +24,7 @@ from sqlalchemy import (
     BindParameter,
     Boolean,
     ColumnElement,
+    Connection,
     DateTime,
     Engine,
     Insert,
@@ -41,7 +44,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from zhian.core import hashchain
 from zhian.core.time import as_utc, utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite() -> ModuleType:
@@ -59,6 +65,89 @@ def _sqlite() -> ModuleType:
 
 
 SQLITE = _sqlite()
+
+
+def _hashchain_extension() -> str | None:
+    """Where SQLite's side of the hash chain was built (``_hashchain_sqlite.c``, a loadable
+    extension giving ``zhian_entry_hash_ok`` and ``zhian_canonical_is``), or None where it was
+    not (no C compiler or headers at install time: the same checks then run in Python)."""
+    spec = importlib.util.find_spec("zhian.core._hashchain_sqlite")
+    return spec.origin if spec is not None and spec.origin else None
+
+
+HASHCHAIN_EXTENSION = _hashchain_extension()
+# Whether the extension hashes and encodes as zhian.core.hashchain does, found once per process
+# on the first connection that loads it (None: not yet asked). Nothing uses it before.
+_hashchain_agrees: bool | None = None
+
+
+def _load_hashchain(dbapi_conn: Any, _record: Any) -> None:
+    """Give a new SQLite connection the hash chain's functions, where they were built."""
+    global _hashchain_agrees
+    if HASHCHAIN_EXTENSION is None or _hashchain_agrees is False:
+        return
+    if not hasattr(dbapi_conn, "enable_load_extension"):  # pragma: no cover - a stdlib sqlite3
+        return  # built without loadable extensions
+    # Loading is allowed for this one call only: no SQL this connection runs can load one.
+    dbapi_conn.enable_load_extension(True)
+    try:
+        dbapi_conn.load_extension(HASHCHAIN_EXTENSION)
+    except SQLITE.OperationalError as exc:  # pragma: no cover - a build that cannot load
+        log.warning(
+            "SQLite extension %s not loaded (%s): checks run in Python", HASHCHAIN_EXTENSION, exc
+        )
+        return
+    finally:
+        dbapi_conn.enable_load_extension(False)
+    if _hashchain_agrees is None:
+        _hashchain_agrees = _agrees_with_hashchain(dbapi_conn)
+        if not _hashchain_agrees:
+            log.error(
+                "SQLite extension %s disagrees with zhian.core.hashchain: not used",
+                HASHCHAIN_EXTENSION,
+            )
+
+
+def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
+    """The extension's answers, on an entry with every kind of value and character it must
+    write as the canonical encoding does, and on each way it must find that entry altered."""
+    value = 'tab\t "q" back\\ \x01 \x1f \x7f 治安'
+    data = hashchain.canonical({"n": -12, "none": None, "s": value}).decode("utf-8")
+    digest = hashchain.entry_hash_encoded(hashchain.GENESIS, data.encode("utf-8"))
+    hashed = "SELECT zhian_entry_hash_ok(?, ?, ?)"
+    encoded = "SELECT zhian_canonical_is(?, 'n', ?, 'none', ?, 's', ?)"
+    expected = [
+        (hashed, (hashchain.GENESIS, data, digest), 1),
+        (hashed, (hashchain.GENESIS, data.encode("utf-8"), digest), 1),
+        (hashed, (hashchain.GENESIS, data + " ", digest), 0),
+        (hashed, ("1" + hashchain.GENESIS[1:], data, digest), 0),
+        (hashed, (hashchain.GENESIS, data, digest.upper()), 0),
+        (hashed, (hashchain.GENESIS, data, digest.encode("ascii")), 0),
+        (encoded, (data, -12, None, value), 1),
+        (encoded, (data, "-12", None, value), 0),
+        (encoded, (data, -12.0, None, value), 0),
+        (encoded, (data, -12, "null", value), 0),
+        (encoded, (data, -12, None, value.encode("utf-8")), 0),
+        (encoded, (data + " ", -12, None, value), 0),
+    ]
+    try:
+        return all(
+            dbapi_conn.execute(sql, args).fetchone() == (want,) for sql, args, want in expected
+        )
+    except SQLITE.Error:  # pragma: no cover - a function missing or failing
+        return False
+
+
+def hashchain_in_sqlite(conn: Connection) -> bool:
+    """Whether this connection checks hash-chain entries in the database: SQLite with the
+    extension loaded and found to agree with zhian.core.hashchain."""
+    if conn.dialect.name != "sqlite" or not _hashchain_agrees:
+        return False
+    found = conn.exec_driver_sql(
+        "SELECT 1 FROM pragma_function_list WHERE name = 'zhian_canonical_is'"
+    ).first()
+    return found is not None
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -246,8 +335,10 @@ def _postgresql_transactions(engine: Engine) -> None:
     event.listen(engine, "begin", begin)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the durability settings this project promises."""
+def make_engine(url: str, *, hashchain_functions: bool = True, **kwargs: Any) -> Engine:
+    """An engine with the durability settings this project promises; on SQLite, with the hash
+    chain's functions in each connection where they were built (``hashchain_functions=False``:
+    without, as where they were not)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
@@ -255,6 +346,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **{"module": SQLITE, **kwargs})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if hashchain_functions:
+            event.listen(engine, "connect", _load_hashchain)
         _sqlite_transactions(engine, writer_queue(db) if db and db != ":memory:" else None)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):

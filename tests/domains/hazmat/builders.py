@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
+from zhian.core.db import hashchain_in_sqlite, make_engine
 from zhian.core.scope import Actor
-from zhian.domains.hazmat import service
+from zhian.domains.hazmat import service, verify
+from zhian.domains.hazmat.models import LedgerEntry
 from zhian.domains.hazmat.schemas import (
     EnterpriseCreate,
     EntryOut,
@@ -106,3 +109,27 @@ def tamper(engine: Engine, *statements: str) -> None:
                 conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
         for stmt in statements:
             conn.execute(text(stmt))
+
+
+# How verification checks each entry on SQLite: with the hash chain's SQLite functions (where
+# they were built, as where the project is deployed), or all in Python, as where they were not.
+CHECKING = ["sqlite functions", "python"]
+
+
+def checking_engine(url: str, checking: str) -> Engine:
+    """An engine for ``url`` that checks entries as ``checking`` says (PostgreSQL has only
+    its own way: the second is skipped there)."""
+    if checking == "python" and not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL checks in its own SQL, with or without SQLite's functions")
+    return make_engine(url, hashchain_functions=checking != "python")
+
+
+def rendered_as_bytes(session: Session) -> list[int]:
+    """How many entries the database finds to say what their bytes do, by each comparison
+    this connection has: json_object (or PostgreSQL's text), and the hash chain's function."""
+    render: Any = literal_column(f"({verify.RENDER[session.get_bind().dialect.name]})")
+    counts = [session.scalar(select(func.count()).where(LedgerEntry.canonical == render))]
+    if hashchain_in_sqlite(session.connection()):
+        same: Any = literal_column(verify.SAME_IN_SQLITE)
+        counts.append(session.scalar(select(func.count()).select_from(LedgerEntry).where(same)))
+    return [int(n or 0) for n in counts]

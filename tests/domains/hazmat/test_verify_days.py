@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.domains.hazmat.builders import enterprise, event, tamper
+from tests.domains.hazmat.builders import CHECKING, checking_engine, enterprise, event, tamper
 from zhian.core import merkle
-from zhian.core.db import make_engine, make_sessionmaker, unit_of_work
+from zhian.core.db import make_sessionmaker, unit_of_work
 from zhian.domains.hazmat import verify
 
 NOW = datetime(2026, 11, 5, tzinfo=UTC)
@@ -32,12 +32,13 @@ TIMES = [
 ]
 
 
-@pytest.fixture()
-def engine(fresh_url: str) -> Iterator[Engine]:
+@pytest.fixture(params=CHECKING)
+def engine(fresh_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
     """Three enterprises, each recording at the times above in its own order (time going
     back and forth within a chain), their entries interleaved in the table; four days
-    sealed, one of them with no entry."""
-    eng = make_engine(fresh_url)
+    sealed, one of them with no entry. Checked with the hash chain's SQLite functions, and
+    all in Python."""
+    eng = checking_engine(fresh_url, request.param)
     with unit_of_work(make_sessionmaker(eng)) as session:
         firms = [
             enterprise(session, f"厂{n}", classes={"3": "1000"}, capacity={"3": "1000"})

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, String, select, type_coerce
+from sqlalchemy import Engine, String, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from zhian.core import hashchain, merkle
-from zhian.core.db import begin_read_only
+from zhian.core.db import begin_read_only, hashchain_in_sqlite
 from zhian.core.errors import Conflict, NotFound
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
 from zhian.domains.hazmat.ledger import hashed_payload
@@ -372,19 +372,26 @@ def _one_pass(
     stray = False
     slot = 0
     lo = hi = bounds[0] if bounds else None  # an empty window: the first entry is bisected
+    # Where the database checks each hash itself, no entry's bytes are handed over (``data``
+    # is None) and ``same`` is None for an entry whose hash is not its bytes'.
+    in_sqlite = hashchain_in_sqlite(session.connection())
     try:
-        for rows in _batches(session, _SCAN, (), column=column, lead=lead, stream=True):
+        scan = _batches(
+            session, _SCAN, (), in_sqlite=in_sqlite, column=column, lead=lead, stream=True
+        )
+        for rows in scan:
             # One tight loop over a million rows: no call per entry but the hashing.
             for _, e, seq, prev_hash, stored, data, same, at in rows:
                 chain = chains.get(e)
                 if chain is None:
                     stray = True
                     continue  # no head, no chain: as the walk of each chain does
-                if (
-                    prev_hash != chain[1]
-                    or seq != chain[0] + 1
-                    or sha256(domain + prev_hash.encode("ascii") + data).hexdigest() != stored
-                ):
+                if prev_hash != chain[1] or seq != chain[0] + 1:
+                    return None
+                if in_sqlite:
+                    if same is None:
+                        return None
+                elif sha256(domain + prev_hash.encode("ascii") + data).hexdigest() != stored:
                     return None
                 if not same and not _columns_match(session, e, seq, data):
                     return None
@@ -467,7 +474,12 @@ def verify_chain_of(
     held against them (for a page that shows one chain); ``noting`` (seqs wanted, a dict to
     fill) collects the hashes at those seqs on the way."""
     wanted, seen = noting if noting is not None else ({}, {})
-    rows = (row for batch in _batches(session, _CHAIN, (enterprise_id,)) for row in batch)
+    in_sqlite = hashchain_in_sqlite(session.connection())
+    rows = (
+        row
+        for batch in _batches(session, _CHAIN, (enterprise_id,), in_sqlite=in_sqlite)
+        for row in batch
+    )
     return hashchain.verify_chain_encoded(
         _checked(session, enterprise_id, rows, wanted, seen), expected_head=expected_head
     )
@@ -523,6 +535,36 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
     return bool(now.seq > walked.head.seq or tuple(now) == tuple(walked.head))
 
 
+# The columns an entry's bytes hold, by key in the canonical order, as SQLite hands them to be
+# written (see RENDER). A payload that is no JSON at all becomes null (json() would stop the
+# query). A quantity stored as an integer (what SQLite makes of a whole number) is written as
+# its digits and ".000": exact, and cheaper than printf; text is no quantity. ``at`` must be
+# the text the application stores, with its space: SQLite compares that text to place an
+# entry in a day's tree, and the same instant written with a T sorts into another day.
+_SQLITE_FIELDS = ", ".join(
+    f"'{key}', {value}"
+    for key, value in (
+        ("actor", "actor"),
+        ("actor_id", "actor_id"),
+        ("at", "CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END"),
+        ("enterprise_id", "enterprise_id"),
+        ("event", "event"),
+        ("from_enterprise_id", "from_enterprise_id"),
+        ("item_id", "item_id"),
+        ("payload", "json(CASE WHEN json_valid(payload) THEN payload END)"),
+        (
+            "quantity",
+            "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
+            " WHEN 'real' THEN printf('%.3f', quantity) END",
+        ),
+        ("reference", "reference"),
+        ("seq", "seq"),
+        ("site_id", "site_id"),
+        ("to_enterprise_id", "to_enterprise_id"),
+    )
+)
+
+
 # The columns of an entry rendered, by the database, exactly as the canonical encoding writes
 # them (keys sorted, no whitespace; strings quoted as JSON; ``at`` with microseconds and Z;
 # ``quantity`` at three decimals; ``payload`` is stored in its canonical form already). A row
@@ -530,22 +572,8 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
 # row is judged in Python (:func:`_columns_match`), so an unusual but honest row costs time,
 # never a false alarm.
 RENDER = {
-    # json_object writes the whole text in C: half the cost of concatenating the pieces. A
-    # payload that is no JSON at all becomes null (json() would stop the query). A quantity
-    # stored as an integer (what SQLite makes of a whole number) is written as its digits and
-    # ".000": exact, and cheaper than printf; text is no quantity. ``at`` must be the text the
-    # application stores, with its space: SQLite compares that text to place an entry in a
-    # day's tree, and the same instant written with a T sorts into another day.
-    "sqlite": (
-        "json_object('actor', actor, 'actor_id', actor_id,"
-        " 'at', CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END,"
-        " 'enterprise_id', enterprise_id, 'event', event, 'from_enterprise_id', from_enterprise_id,"
-        " 'item_id', item_id, 'payload', json(CASE WHEN json_valid(payload) THEN payload END),"
-        " 'quantity', CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
-        " WHEN 'real' THEN printf('%.3f', quantity) END,"
-        " 'reference', reference, 'seq', seq, 'site_id', site_id,"
-        " 'to_enterprise_id', to_enterprise_id)"
-    ),
+    # json_object writes the whole text in C: half the cost of concatenating the pieces.
+    "sqlite": f"json_object({_SQLITE_FIELDS})",
     "postgresql": (
         """'{"actor":' || to_json(actor)::text"""
         """ || ',"actor_id":' || coalesce(actor_id::text, 'null')"""
@@ -586,6 +614,16 @@ SAME = {
     ),
     "postgresql": f'canonical = ({RENDER["postgresql"]}) COLLATE "C"',
 }
+# The same, where the connection has zhian.core.hashchain's SQLite functions
+# (db.hashchain_in_sqlite): zhian_canonical_is compares the bytes with the columns as it goes,
+# building no text, and finds a BLOB, a REAL or a value of the wrong type unequal itself (the
+# row is judged in Python); and, in the one pass, each entry's hash checked where it is read,
+# its bytes never handed over: NULL if the hash is not its bytes', else whether its columns
+# say what they do.
+SAME_IN_SQLITE = f"zhian_canonical_is(canonical, {_SQLITE_FIELDS})"
+CHECKED_IN_SQLITE = (
+    f"CASE WHEN zhian_entry_hash_ok(prev_hash, canonical, hash) THEN {SAME_IN_SQLITE} END"
+)
 BATCH = 20_000
 _MALFORMED = (TypeError, ValueError, AttributeError, OverflowError, RecursionError)
 
@@ -595,6 +633,7 @@ def _batches(
     query: str,
     where: tuple[Any, ...],
     *,
+    in_sqlite: bool,
     column: str = "NULL",
     lead: tuple[Any, ...] = (),
     stream: bool = False,
@@ -602,6 +641,10 @@ def _batches(
     """Rows of ``query`` from a raw DB-API cursor, in batches (row materialisation is most of
     the cost of a million entries), each led by the keyset column; ``column`` (with ``lead``,
     its parameters) is what the scan reads to tell an entry's day.
+
+    ``in_sqlite``: the connection has the hash chain's SQLite functions (see SAME_IN_SQLITE):
+    the columns are compared by them, and the scan has each hash checked by them too, reading
+    NULL for its stored bytes and CHECKED_IN_SQLITE for whether it is the same.
 
     ``stream``: on SQLite, one batch, the cursor itself, each row handed over as SQLite steps
     to it and dropped when the next comes: less time than lists of rows, whose million
@@ -615,7 +658,11 @@ def _batches(
         "day": column.format(p=p),
         "p": p,
     }
-    sql = query.format(same=SAME.get(dialect.name, SAME["sqlite"]), **shape)
+    if in_sqlite and query is _SCAN:
+        shape.update(stored="NULL", same=CHECKED_IN_SQLITE)
+    else:
+        shape["same"] = SAME_IN_SQLITE if in_sqlite else SAME.get(dialect.name, SAME["sqlite"])
+    sql = query.format(**shape)
     cursor = session.connection().connection.cursor()
     last: Any = -(2**62)  # below any seq or id, even a tampered one
     try:
@@ -656,17 +703,21 @@ def _checked(
         yield seq, prev_hash, stored, encoded
 
 
-def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) -> bool:
+def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes | None) -> bool:
     """Whether an entry's columns, encoded in Python, are its stored canonical bytes (and, on
-    SQLite, its ``at`` the text the application writes: see ``RENDER``)."""
+    SQLite, its ``at`` the text the application writes: see ``RENDER``); ``data`` None: the
+    bytes are read here (SQLite, which hashed them itself, handed none over)."""
     try:
+        stored = (_STORED_BYTES,) if data is None else ()
         row = session.execute(
-            select(*HASHED_COLUMNS, _STORED_AT).where(
+            select(*HASHED_COLUMNS, _STORED_AT, *stored).where(
                 LedgerEntry.enterprise_id == enterprise_id, LedgerEntry.seq == seq
             )
         ).first()
         if row is None:
             return False
+        if data is None:
+            data = row.stored_bytes
         dialect = session.get_bind().dialect
         stamp = LedgerEntry.at.type.bind_processor(dialect)
         if dialect.name == "sqlite" and stamp is not None and row.stored_at != stamp(row.at):
@@ -678,6 +729,8 @@ def _columns_match(session: Session, enterprise_id: int, seq: Any, data: bytes) 
 
 # ``at`` as the database holds it, not as the UTC type reads it back.
 _STORED_AT = type_coerce(LedgerEntry.at, String).label("stored_at")
+# The bytes as SQLite holds them, as the one pass hashes them.
+_STORED_BYTES: Any = literal_column("CAST(canonical AS BLOB)").label("stored_bytes")
 
 
 def against_pins(

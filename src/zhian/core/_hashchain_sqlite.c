@@ -1,0 +1,234 @@
+/*
+ * SQLite's side of zhian.core.hashchain: two checks a verification makes of every stored
+ * entry, made where the database reads the row, so that verifying a million ledger entries
+ * need not hand each one's bytes to Python (zhian.core.db loads this into every SQLite
+ * connection, and holds both against Python's own once per process before anything relies
+ * on them). Each gives 1 or 0 whatever its arguments are: never NULL, never an error.
+ *
+ * zhian_entry_hash_ok(prev_hash, canonical, hash): 1 if hash is TEXT holding the 64 lowercase
+ * hex digits of SHA-256(DOMAIN || prev_hash || canonical), with prev_hash TEXT and canonical
+ * TEXT or BLOB, each taken as the bytes the database holds: hashchain.entry_hash_encoded,
+ * compared with a stored hash.
+ *
+ * zhian_canonical_is(canonical, key, value, key, value, ...): 1 if canonical is TEXT whose
+ * bytes are exactly what hashchain.canonical writes for the object of those keys (TEXT, given
+ * in the canonical order: sorted) and values: a TEXT value as a JSON string escaped as
+ * Python's json module escapes it with ensure_ascii off, an INTEGER as its digits, NULL as
+ * null, and a value a JSON function returned (SQLite's JSON subtype) as the JSON it is. A
+ * REAL or a BLOB value is never equal: the row goes to Python, which decides. It is what
+ * json_object(...) = canonical says, with no text built, no BLOB read as JSONB (SQLite 3.45
+ * on writes a JSONB BLOB as the JSON it holds) and no collation to ask.
+ *
+ * A loadable extension rather than a CPython module: the functions must run inside SQLite's
+ * own statements, on the connections the bundled SQLite opened. SHA-256 is OpenSSL's, the
+ * library Python's hashlib uses, which takes the CPU's SHA instructions where it has them.
+ */
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#include <openssl/evp.h>
+#include <string.h>
+
+/* hashchain.DOMAIN, its closing NUL included: b"zhian.hashchain.v1\x00" (19 bytes). */
+static const unsigned char DOMAIN[] = "zhian.hashchain.v1";
+static const char HEX[] = "0123456789abcdef";
+
+/* One per connection: the digest fetched once and a context reused call after call (a
+ * connection runs one statement step at a time, so no two calls share it at once). */
+typedef struct {
+  EVP_MD *md;
+  EVP_MD_CTX *ctx;
+} Hasher;
+
+static void hasher_free(void *p) {
+  Hasher *h = p;
+  if (h == NULL) return;
+  EVP_MD_CTX_free(h->ctx);
+  EVP_MD_free(h->md);
+  sqlite3_free(h);
+}
+
+static int digest_of(Hasher *h, sqlite3_value *prev, sqlite3_value *data,
+                     unsigned char md[EVP_MAX_MD_SIZE], unsigned int *len) {
+  /* sqlite3_value_blob before _bytes: the bytes as stored, no conversion between them. */
+  const void *p = sqlite3_value_blob(prev);
+  int np = sqlite3_value_bytes(prev);
+  const void *d = sqlite3_value_blob(data);
+  int nd = sqlite3_value_bytes(data);
+  if (np < 0 || nd < 0 || (np > 0 && p == NULL) || (nd > 0 && d == NULL)) return 0;
+  return EVP_DigestInit_ex(h->ctx, h->md, NULL) == 1 &&
+         EVP_DigestUpdate(h->ctx, DOMAIN, sizeof DOMAIN) == 1 &&
+         EVP_DigestUpdate(h->ctx, p, (size_t)np) == 1 &&
+         EVP_DigestUpdate(h->ctx, d, (size_t)nd) == 1 &&
+         EVP_DigestFinal_ex(h->ctx, md, len) == 1;
+}
+
+static void entry_hash_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Hasher *h = sqlite3_user_data(ctx);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  int data_type = sqlite3_value_type(argv[1]);
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || sqlite3_value_type(argv[2]) != SQLITE_TEXT ||
+      (data_type != SQLITE_TEXT && data_type != SQLITE_BLOB)) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  const unsigned char *stored = sqlite3_value_blob(argv[2]);
+  if (sqlite3_value_bytes(argv[2]) != 64 || stored == NULL ||
+      !digest_of(h, argv[0], argv[1], md, &len) || len != 32) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  for (unsigned int i = 0; i < len; i++) {
+    if (stored[2 * i] != HEX[md[i] >> 4] || stored[2 * i + 1] != HEX[md[i] & 15]) {
+      sqlite3_result_int(ctx, 0);
+      return;
+    }
+  }
+  sqlite3_result_int(ctx, 1);
+}
+
+/* Where canonical's bytes have been matched up to. */
+typedef struct {
+  const unsigned char *at;
+  const unsigned char *end;
+} Expected;
+
+static int expect(Expected *e, const void *bytes, size_t n) {
+  if ((size_t)(e->end - e->at) < n || memcmp(e->at, bytes, n) != 0) return 0;
+  e->at += n;
+  return 1;
+}
+
+/* A JSON string as Python's json module writes it with ensure_ascii off: '"' and '\\'
+ * escaped, \b \f \n \r \t by name, any other byte below 0x20 as \u00xx, every other byte
+ * (UTF-8 beyond ASCII included) as it is. */
+static int expect_string(Expected *e, const unsigned char *s, int n) {
+  const unsigned char *at = e->at, *end = e->end;
+  if (at == end || *at++ != '"') return 0;
+  for (int i = 0; i < n; i++) {
+    unsigned char ch = s[i];
+    char esc[6] = {'\\', 0, '0', '0', 0, 0};
+    size_t len = 2;
+    if (ch >= 0x20 && ch != '"' && ch != '\\') {
+      if (at == end || *at != ch) return 0;
+      at++;
+      continue;
+    }
+    switch (ch) {
+      case '"': esc[1] = '"'; break;
+      case '\\': esc[1] = '\\'; break;
+      case '\b': esc[1] = 'b'; break;
+      case '\f': esc[1] = 'f'; break;
+      case '\n': esc[1] = 'n'; break;
+      case '\r': esc[1] = 'r'; break;
+      case '\t': esc[1] = 't'; break;
+      default:
+        esc[1] = 'u';
+        esc[4] = HEX[ch >> 4];
+        esc[5] = HEX[ch & 15];
+        len = 6;
+    }
+    if ((size_t)(end - at) < len || memcmp(at, esc, len) != 0) return 0;
+    at += len;
+  }
+  if (at == end || *at++ != '"') return 0;
+  e->at = at;
+  return 1;
+}
+
+/* An integer's decimal digits, as Python's str(int) writes them. */
+static int expect_integer(Expected *e, sqlite3_int64 value) {
+  char digits[24];
+  char *p = digits + sizeof digits;
+  sqlite3_uint64 u = value < 0 ? (sqlite3_uint64)0 - (sqlite3_uint64)value : (sqlite3_uint64)value;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (value < 0) *--p = '-';
+  return expect(e, p, (size_t)(digits + sizeof digits - p));
+}
+
+/* JSON's subtype, as SQLite's JSON functions mark what they return ('J'). */
+#define JSON_SUBTYPE 74
+
+static int expect_value(Expected *e, sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      return expect(e, "null", 4);
+    case SQLITE_INTEGER:
+      return expect_integer(e, sqlite3_value_int64(v));
+    case SQLITE_TEXT: {
+      const unsigned char *text = sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
+      if (text == NULL || n < 0) return 0;
+      if (sqlite3_value_subtype(v) == JSON_SUBTYPE) return expect(e, text, (size_t)n);
+      return expect_string(e, text, n);
+    }
+    default:
+      return 0; /* REAL, BLOB */
+  }
+}
+
+static void canonical_is(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  Expected e;
+  int n;
+  if (argc < 1 || argc % 2 != 1 || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  e.at = sqlite3_value_text(argv[0]);
+  n = sqlite3_value_bytes(argv[0]);
+  if (e.at == NULL || n < 0) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  e.end = e.at + n;
+  if (!expect(&e, "{", 1)) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  for (int i = 1; i < argc; i += 2) {
+    /* The type first: reading a value as text can change the type it reports. */
+    if (sqlite3_value_type(argv[i]) != SQLITE_TEXT) {
+      sqlite3_result_int(ctx, 0);
+      return;
+    }
+    const unsigned char *key = sqlite3_value_text(argv[i]);
+    if (key == NULL || (i > 1 && !expect(&e, ",", 1)) ||
+        !expect_string(&e, key, sqlite3_value_bytes(argv[i])) || !expect(&e, ":", 1) ||
+        !expect_value(&e, argv[i + 1])) {
+      sqlite3_result_int(ctx, 0);
+      return;
+    }
+  }
+  sqlite3_result_int(ctx, expect(&e, "}", 1) && e.at == e.end);
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_extension_init(sqlite3 *db, char **err, const sqlite3_api_routines *api) {
+  SQLITE_EXTENSION_INIT2(api);
+  Hasher *h = sqlite3_malloc(sizeof *h);
+  if (h == NULL) return SQLITE_NOMEM;
+  h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+  h->ctx = EVP_MD_CTX_new();
+  if (h->md == NULL || h->ctx == NULL) {
+    hasher_free(h);
+    *err = sqlite3_mprintf("zhian_entry_hash_ok: OpenSSL has no SHA-256");
+    return SQLITE_ERROR;
+  }
+  /* Deterministic, but not innocuous: they are zhian's own and have no business in a schema
+   * (a view or a trigger that called them would fail on a connection without them). */
+  int rc = sqlite3_create_function_v2(db, "zhian_entry_hash_ok", 3,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, h,
+                                      entry_hash_ok, NULL, NULL, hasher_free);
+  if (rc != SQLITE_OK) return rc;
+  /* SQLITE_SUBTYPE: it reads its arguments' subtypes, which SQLite may otherwise drop. */
+  int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY | SQLITE_SUBTYPE;
+  return sqlite3_create_function_v2(db, "zhian_canonical_is", -1, flags, NULL, canonical_is,
+                                    NULL, NULL, NULL);
+}

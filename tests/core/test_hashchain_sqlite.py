@@ -4,6 +4,7 @@ entry exactly what :mod:`zhian.core.hashchain` says of it, or that Python must d
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from zhian.core import db
 from zhian.core.db import SQLITE, hashchain_in_sqlite, make_engine
-from zhian.core.hashchain import GENESIS, canonical, entry_hash_encoded
+from zhian.core.hashchain import DOMAIN, GENESIS, canonical, entry_hash_encoded
 
 DEPLOYED = sys.platform == "linux" and platform.machine() == "x86_64"
 
@@ -218,3 +219,35 @@ def test_an_entry_hash_is_the_chain_hash(conn: Any, prev: str, payload: dict[str
         (prev, 5, digest),
     ):
         assert one(conn, sql, *wrong) == 0, wrong
+
+
+@pytest.mark.parametrize("prev", ["0" * 63, "0" * 65, "A" * 64, "g" * 64, " " * 64])
+def test_a_prev_hash_that_is_no_hash_is_refused_though_the_digest_matches(
+    conn: Any, prev: str
+) -> None:
+    # As entry_hash_encoded refuses it: its fixed length is what keeps the input unambiguous.
+    data = canonical({"a": 1})
+    digest = hashlib.sha256(DOMAIN + prev.encode("ascii") + data).hexdigest()
+    assert one(conn, "SELECT zhian_entry_hash_ok(?, ?, ?)", prev, data, digest) == 0
+
+
+def test_text_is_hashed_as_its_utf8_whatever_the_database_keeps(conn: Any) -> None:
+    # A database kept in UTF-16 hands its text over as UTF-8 here, as Python encodes it.
+    assert db.HASHCHAIN_EXTENSION is not None
+    other = SQLITE.connect(":memory:")
+    try:
+        other.enable_load_extension(True)
+        other.load_extension(db.HASHCHAIN_EXTENSION)
+        other.enable_load_extension(False)
+        other.execute("PRAGMA encoding = 'UTF-16le'")
+        other.execute("CREATE TABLE entry (prev_hash TEXT, canonical TEXT, hash TEXT)")
+        data = canonical({"s": "治安 é", "n": 1})
+        digest = entry_hash_encoded(GENESIS, data)
+        other.execute("INSERT INTO entry VALUES (?, ?, ?)", (GENESIS, data.decode(), digest))
+        assert other.execute("PRAGMA encoding").fetchone() == ("UTF-16le",)
+        checked = "SELECT zhian_entry_hash_ok(prev_hash, canonical, hash) FROM entry"
+        assert other.execute(checked).fetchone() == (1,)
+        encoded = "SELECT zhian_canonical_is(canonical, 'n', 1, 's', '治安 é') FROM entry"
+        assert other.execute(encoded).fetchone() == (1,)
+    finally:
+        other.close()

@@ -5,10 +5,10 @@
  * connection, and holds both against Python's own once per process before anything relies
  * on them). Each gives 1 or 0 whatever its arguments are: never NULL, never an error.
  *
- * zhian_entry_hash_ok(prev_hash, canonical, hash): 1 if hash is TEXT holding the 64 lowercase
- * hex digits of SHA-256(DOMAIN || prev_hash || canonical), with prev_hash TEXT and canonical
- * TEXT or BLOB, each taken as the bytes the database holds: hashchain.entry_hash_encoded,
- * compared with a stored hash.
+ * zhian_entry_hash_ok(prev_hash, canonical, hash): 1 if prev_hash and hash are TEXT of 64
+ * lowercase hex digits, canonical TEXT (its UTF-8) or a BLOB (its bytes), and hash is
+ * SHA-256(DOMAIN || prev_hash || canonical): hashchain.entry_hash_encoded, compared with a
+ * stored hash.
  *
  * zhian_canonical_is(canonical, key, value, key, value, ...): 1 if canonical is TEXT whose
  * bytes are exactly what hashchain.canonical writes for the object of those keys (TEXT, given
@@ -48,35 +48,47 @@ static void hasher_free(void *p) {
   sqlite3_free(h);
 }
 
-static int digest_of(Hasher *h, sqlite3_value *prev, sqlite3_value *data,
-                     unsigned char md[EVP_MAX_MD_SIZE], unsigned int *len) {
-  /* sqlite3_value_blob before _bytes: the bytes as stored, no conversion between them. */
-  const void *p = sqlite3_value_blob(prev);
-  int np = sqlite3_value_bytes(prev);
-  const void *d = sqlite3_value_blob(data);
-  int nd = sqlite3_value_bytes(data);
-  if (np < 0 || nd < 0 || (np > 0 && p == NULL) || (nd > 0 && d == NULL)) return 0;
-  return EVP_DigestInit_ex(h->ctx, h->md, NULL) == 1 &&
-         EVP_DigestUpdate(h->ctx, DOMAIN, sizeof DOMAIN) == 1 &&
-         EVP_DigestUpdate(h->ctx, p, (size_t)np) == 1 &&
-         EVP_DigestUpdate(h->ctx, d, (size_t)nd) == 1 &&
-         EVP_DigestFinal_ex(h->ctx, md, len) == 1;
+/* A TEXT value's 64 lowercase hex digits (in UTF-8, whatever the database's encoding), or
+ * NULL. The type is read first: reading a value as text can change the type it reports. */
+static const unsigned char *hex_digits(sqlite3_value *v) {
+  if (sqlite3_value_type(v) != SQLITE_TEXT) return NULL;
+  const unsigned char *text = sqlite3_value_text(v);
+  if (text == NULL || sqlite3_value_bytes(v) != 64) return NULL;
+  for (int i = 0; i < 64; i++) {
+    if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f'))) return NULL;
+  }
+  return text;
 }
 
 static void entry_hash_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   Hasher *h = sqlite3_user_data(ctx);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  int data_type = sqlite3_value_type(argv[1]);
+  const void *data = NULL;
+  int n = -1;
   (void)argc;
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || sqlite3_value_type(argv[2]) != SQLITE_TEXT ||
-      (data_type != SQLITE_TEXT && data_type != SQLITE_BLOB)) {
+  switch (sqlite3_value_type(argv[1])) {
+    case SQLITE_TEXT: /* its UTF-8, as Python encodes the canonical text it hashes */
+      data = sqlite3_value_text(argv[1]);
+      n = sqlite3_value_bytes(argv[1]);
+      break;
+    case SQLITE_BLOB:
+      data = sqlite3_value_blob(argv[1]);
+      n = sqlite3_value_bytes(argv[1]);
+      break;
+  }
+  if (n < 0 || (n > 0 && data == NULL)) {
     sqlite3_result_int(ctx, 0);
     return;
   }
-  const unsigned char *stored = sqlite3_value_blob(argv[2]);
-  if (sqlite3_value_bytes(argv[2]) != 64 || stored == NULL ||
-      !digest_of(h, argv[0], argv[1], md, &len) || len != 32) {
+  /* Each argument is a value of its own, read once: every pointer holds till the end. */
+  const unsigned char *prev = hex_digits(argv[0]);
+  const unsigned char *stored = hex_digits(argv[2]);
+  if (prev == NULL || stored == NULL || EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 ||
+      EVP_DigestUpdate(h->ctx, DOMAIN, sizeof DOMAIN) != 1 ||
+      EVP_DigestUpdate(h->ctx, prev, 64) != 1 ||
+      EVP_DigestUpdate(h->ctx, data, (size_t)n) != 1 ||
+      EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32) {
     sqlite3_result_int(ctx, 0);
     return;
   }

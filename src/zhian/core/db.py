@@ -112,23 +112,30 @@ def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
     """The extension's answers, on an entry with every kind of value and character it must
     write as the canonical encoding does, and on each way it must find that entry altered."""
     value = 'tab\t "q" back\\ \x01 \x1f \x7f 治安'
-    data = hashchain.canonical({"n": -12, "none": None, "s": value}).decode("utf-8")
+    obj = {"e": "", "max": 2**63 - 1, "min": -(2**63), "n": -12, "none": None, "p": {"a": [1]}}
+    data = hashchain.canonical({**obj, "s": value}).decode("utf-8")
     digest = hashchain.entry_hash_encoded(hashchain.GENESIS, data.encode("utf-8"))
     hashed = "SELECT zhian_entry_hash_ok(?, ?, ?)"
-    encoded = "SELECT zhian_canonical_is(?, 'n', ?, 'none', ?, 's', ?)"
+    encoded = (
+        "SELECT zhian_canonical_is(?, 'e', '', 'max', ?, 'min', ?, 'n', ?, 'none', ?,"
+        " 'p', json(?), 's', ?)"
+    )
+    honest = (2**63 - 1, -(2**63), -12, None, '{"a":[1]}', value)
     expected = [
         (hashed, (hashchain.GENESIS, data, digest), 1),
         (hashed, (hashchain.GENESIS, data.encode("utf-8"), digest), 1),
         (hashed, (hashchain.GENESIS, data + " ", digest), 0),
         (hashed, ("1" + hashchain.GENESIS[1:], data, digest), 0),
+        (hashed, (hashchain.GENESIS[1:], data, digest), 0),
         (hashed, (hashchain.GENESIS, data, digest.upper()), 0),
         (hashed, (hashchain.GENESIS, data, digest.encode("ascii")), 0),
-        (encoded, (data, -12, None, value), 1),
-        (encoded, (data, "-12", None, value), 0),
-        (encoded, (data, -12.0, None, value), 0),
-        (encoded, (data, -12, "null", value), 0),
-        (encoded, (data, -12, None, value.encode("utf-8")), 0),
-        (encoded, (data + " ", -12, None, value), 0),
+        (encoded, (data, *honest), 1),
+        (encoded, (data, *honest[:2], "-12", *honest[3:]), 0),
+        (encoded, (data, *honest[:2], -12.0, *honest[3:]), 0),
+        (encoded, (data, *honest[:3], "null", *honest[4:]), 0),
+        (encoded, (data, *honest[:4], '{"a":[2]}', value), 0),
+        (encoded, (data, *honest[:5], value.encode("utf-8")), 0),
+        (encoded, (data + " ", *honest), 0),
     ]
     try:
         return all(

@@ -7,6 +7,7 @@ import copy
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -208,6 +209,43 @@ def test_database_renders_honest_entries_as_their_bytes(fresh_url: str, checking
             assert rendered_as_bytes(session) == [3] * len(counts)
             report = verify.verify_all(session)
             assert report.ok and report.entries == 4
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize("checking", CHECKING)
+def test_a_quantity_the_application_reads_otherwise_is_named(fresh_url: str, checking: str) -> None:
+    # SQLite's printf writes 0.0625 as "0.063", rounding the half up; the application reads
+    # the column as 0.062, rounding it to even. Bytes saying 0.063 do not hold that column.
+    if not fresh_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's numeric(18, 3) column holds no fourth decimal")
+    eng = checking_engine(fresh_url, checking)
+    try:
+        with unit_of_work(make_sessionmaker(eng)) as session:
+            maker, mag = enterprise(session, "丙厂", classes={"3": "1000"}, capacity={"3": "1000"})
+            for n, quantity in enumerate(["0.063", "12.5"]):
+                event(
+                    session,
+                    "produce",
+                    maker,
+                    f"LOT-{n}",
+                    quantity=quantity,
+                    item_kind="chemical",
+                    hazard_class="3",
+                    site_id=mag,
+                )
+        with make_sessionmaker(eng)() as session:
+            assert verify.verify_all(session).ok
+        tamper(
+            eng,
+            "UPDATE hazmat_ledger_entry SET quantity = 0.0625 "
+            f"WHERE enterprise_id = {maker} AND quantity = 0.063",
+        )
+        with make_sessionmaker(eng)() as session:
+            read = select(LedgerEntry.quantity).where(LedgerEntry.seq == 1)
+            assert session.scalar(read) == Decimal("0.062")  # what the application reads
+            report = verify.verify_all(session)
+        assert (report.ok, report.first_bad_seq, report.reason) == (False, 1, "altered")
     finally:
         eng.dispose()
 

@@ -6,6 +6,13 @@ enterprise, ordered by (enterprise, seq); a leaf's data is the canonical encodin
 ``{"enterprise_id", "seq", "hash"}``, hashed the RFC 6962 way by :mod:`zhian.core.merkle`.
 Signed checkpoints kept outside the database (:mod:`zhian.domains.hazmat.checkpoint`) come
 in as :class:`Pins`: heads and roots the ledger must still hold.
+
+Every entry's stored bytes are hashed and its typed columns compared with them. On SQLite
+with the hash chain's functions loaded (:func:`zhian.core.db.hashchain_in_sqlite`), both
+happen in the database as it reads the row (``CHECKED_IN_SQLITE``) and Python only links the
+chains; elsewhere the bytes are hashed in Python and the database renders the columns as the
+canonical encoding writes them (``SAME``). Either way a row the database does not find equal
+is judged again in Python before it is called altered.
 """
 
 from __future__ import annotations
@@ -377,7 +384,14 @@ def _one_pass(
     in_sqlite = hashchain_in_sqlite(session.connection())
     try:
         scan = _batches(
-            session, _SCAN, (), in_sqlite=in_sqlite, column=column, lead=lead, stream=True
+            session,
+            _SCAN,
+            (),
+            in_sqlite=in_sqlite,
+            hashes=True,
+            column=column,
+            lead=lead,
+            stream=True,
         )
         for rows in scan:
             # One tight loop over a million rows: no call per entry but the hashing.
@@ -538,9 +552,12 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
 # The columns an entry's bytes hold, by key in the canonical order, as SQLite hands them to be
 # written (see RENDER). A payload that is no JSON at all becomes null (json() would stop the
 # query). A quantity stored as an integer (what SQLite makes of a whole number) is written as
-# its digits and ".000": exact, and cheaper than printf; text is no quantity. ``at`` must be
-# the text the application stores, with its space: SQLite compares that text to place an
-# entry in a day's tree, and the same instant written with a T sorts into another day.
+# its digits and ".000": exact, and cheaper than printf; a REAL only if it is the number
+# nearest its three decimals, as the application writes one (SQLite's printf rounds a half up
+# where Python, which reads the column, rounds it to even: 0.0625 would be "0.063" here and
+# 0.062 to the application); text is no quantity. ``at`` must be the text the application
+# stores, with its space: SQLite compares that text to place an entry in a day's tree, and
+# the same instant written with a T sorts into another day.
 _SQLITE_FIELDS = ", ".join(
     f"'{key}', {value}"
     for key, value in (
@@ -555,7 +572,8 @@ _SQLITE_FIELDS = ", ".join(
         (
             "quantity",
             "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
-            " WHEN 'real' THEN printf('%.3f', quantity) END",
+            " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
+            " THEN printf('%.3f', quantity) END END",
         ),
         ("reference", "reference"),
         ("seq", "seq"),
@@ -634,6 +652,7 @@ def _batches(
     where: tuple[Any, ...],
     *,
     in_sqlite: bool,
+    hashes: bool = False,
     column: str = "NULL",
     lead: tuple[Any, ...] = (),
     stream: bool = False,
@@ -642,9 +661,9 @@ def _batches(
     the cost of a million entries), each led by the keyset column; ``column`` (with ``lead``,
     its parameters) is what the scan reads to tell an entry's day.
 
-    ``in_sqlite``: the connection has the hash chain's SQLite functions (see SAME_IN_SQLITE):
-    the columns are compared by them, and the scan has each hash checked by them too, reading
-    NULL for its stored bytes and CHECKED_IN_SQLITE for whether it is the same.
+    ``in_sqlite``: the connection has the hash chain's SQLite functions (see SAME_IN_SQLITE),
+    which compare the columns; ``hashes``, and check each hash too: the query reads NULL for
+    the stored bytes and CHECKED_IN_SQLITE for whether the entry is the same.
 
     ``stream``: on SQLite, one batch, the cursor itself, each row handed over as SQLite steps
     to it and dropped when the next comes: less time than lists of rows, whose million
@@ -658,7 +677,7 @@ def _batches(
         "day": column.format(p=p),
         "p": p,
     }
-    if in_sqlite and query is _SCAN:
+    if in_sqlite and hashes:
         shape.update(stored="NULL", same=CHECKED_IN_SQLITE)
     else:
         shape["same"] = SAME_IN_SQLITE if in_sqlite else SAME.get(dialect.name, SAME["sqlite"])

@@ -174,9 +174,15 @@ def world(factory: sessionmaker[Session]) -> list[tuple[int, int]]:
     return out
 
 
-def build_ledger(factory: sessionmaker[Session], sites: list[tuple[int, int]], n: int) -> None:
-    """``n`` chained entries over the enterprises (produce, issue, return, count of lots), their
-    items and their materialized stock, written directly (the rules are not what is timed)."""
+def build_ledger(
+    factory: sessionmaker[Session],
+    sites: list[tuple[int, int]],
+    n: int,
+    quantity: Decimal = Decimal("10.000"),
+) -> None:
+    """``n`` chained entries of ``quantity`` each over the enterprises (produce, issue, return,
+    count of lots), their items and their materialized stock, written directly (the rules are
+    not what is timed)."""
     # Even lots go out and come back (issue, return, ...); odd lots stay and are counted.
     ops = ("issue", "return")
     with unit_of_work(factory) as session:
@@ -217,7 +223,7 @@ def build_ledger(factory: sessionmaker[Session], sites: list[tuple[int, int]], n
                 from_enterprise_id=None,
                 to_enterprise_id=None,
                 site_id=site,
-                quantity=Decimal("10.000"),
+                quantity=quantity,
                 actor_id=1,
                 actor="bench",
                 at=START + timedelta(seconds=i),
@@ -524,6 +530,12 @@ def main() -> None:
     parser.add_argument("--append", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--quantity",
+        type=Decimal,
+        default=Decimal("10.000"),
+        help="of every entry: SQLite stores a whole one as an integer, any other as a REAL",
+    )
     args = parser.parse_args()
     ROUNDS = args.rounds
     with tempfile.TemporaryDirectory() as tmp:
@@ -533,7 +545,7 @@ def main() -> None:
         factory = make_sessionmaker(engine)
         sites = world(factory)
         t = time.perf_counter()
-        build_ledger(factory, sites, args.entries)
+        build_ledger(factory, sites, args.entries, args.quantity)
         print(
             f"built a ledger of {args.entries:,} entries in {time.perf_counter() - t:.1f} s "
             f"(python {sys.version.split()[0]}, pid {os.getpid()}, "

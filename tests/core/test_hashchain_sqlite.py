@@ -8,16 +8,19 @@ import hashlib
 import platform
 import sys
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.dialects import sqlite
 
 from zhian.core import db
-from zhian.core.db import SQLITE, hashchain_in_sqlite, make_engine
+from zhian.core.db import SQLITE, UTCDateTime, hashchain_in_sqlite, make_engine
 from zhian.core.hashchain import DOMAIN, GENESIS, canonical, entry_hash_encoded
 
+SQLITE_DIALECT = sqlite.dialect()
 DEPLOYED = sys.platform == "linux" and platform.machine() == "x86_64"
 
 
@@ -251,3 +254,31 @@ def test_text_is_hashed_as_its_utf8_whatever_the_database_keeps(conn: Any) -> No
         assert other.execute(encoded).fetchone() == (1,)
     finally:
         other.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(instant=st.datetimes(timezones=st.just(UTC)))
+def test_a_stored_instant_is_written_as_the_encoding_writes_it(conn: Any, instant: Any) -> None:
+    stored = UTCDateTime().bind_processor(SQLITE_DIALECT)
+    assert stored is not None
+    written = canonical({"at": instant}).decode("utf-8")[len('{"at":"') : -len('"}')]
+    assert one(conn, "SELECT zhian_utc_text(?)", stored(instant)) == written
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-01T03:00:00.000001",  # an instant, but not as stored: another day's text
+        "2026-11-01 03:00:00",
+        "2026-11-01 03:00:00.0000011",
+        "2026-11-01 03:00:00.00000Z",
+        "2026-11-01  3:00:00.000001",
+        "２026-11-01 03:00:00.000001",
+        "",
+        20261101,
+        b"2026-11-01 03:00:00.000001",
+        None,
+    ],
+)
+def test_anything_but_a_stored_instant_is_null(conn: Any, value: Any) -> None:
+    assert one(conn, "SELECT zhian_utc_text(?)", value) is None

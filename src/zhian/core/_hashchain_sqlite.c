@@ -2,8 +2,9 @@
  * SQLite's side of zhian.core.hashchain: two checks a verification makes of every stored
  * entry, made where the database reads the row, so that verifying a million ledger entries
  * need not hand each one's bytes to Python (zhian.core.db loads this into every SQLite
- * connection, and holds both against Python's own once per process before anything relies
- * on them). Each gives 1 or 0 whatever its arguments are: never NULL, never an error.
+ * connection, and holds each function against Python's own once per process before anything
+ * relies on them). Each check gives 1 or 0 whatever its arguments are: never NULL, never an
+ * error. A third function writes a stored instant as the encoding does (below).
  *
  * zhian_entry_hash_ok(prev_hash, canonical, hash): 1 if prev_hash and hash are TEXT of 64
  * lowercase hex digits, canonical TEXT (its UTF-8) or a BLOB (its bytes), and hash is
@@ -120,14 +121,15 @@ static int expect_string(Expected *e, const unsigned char *s, int n) {
   const unsigned char *at = e->at, *end = e->end;
   if (at == end || *at++ != '"') return 0;
   for (int i = 0; i < n; i++) {
-    unsigned char ch = s[i];
+    /* A run of bytes written as they are, matched at once. */
+    int j = i;
+    while (j < n && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\') j++;
+    if ((size_t)(end - at) < (size_t)(j - i) || memcmp(at, s + i, (size_t)(j - i)) != 0) return 0;
+    at += j - i;
+    if (j == n) break;
+    unsigned char ch = s[j];
     char esc[6] = {'\\', 0, '0', '0', 0, 0};
     size_t len = 2;
-    if (ch >= 0x20 && ch != '"' && ch != '\\') {
-      if (at == end || *at != ch) return 0;
-      at++;
-      continue;
-    }
     switch (ch) {
       case '"': esc[1] = '"'; break;
       case '\\': esc[1] = '\\'; break;
@@ -144,6 +146,7 @@ static int expect_string(Expected *e, const unsigned char *s, int n) {
     }
     if ((size_t)(end - at) < len || memcmp(at, esc, len) != 0) return 0;
     at += len;
+    i = j;
   }
   if (at == end || *at++ != '"') return 0;
   e->at = at;
@@ -219,6 +222,27 @@ static void canonical_is(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_int(ctx, expect(&e, "}", 1) && e.at == e.end);
 }
 
+/* zhian_utc_text(stored): a UTC instant as zhian.core.db's UTCDateTime stores it on SQLite
+ * ("YYYY-MM-DD HH:MM:SS.ffffff") written as hashchain.canonical writes a datetime
+ * ("YYYY-MM-DDTHH:MM:SS.ffffffZ"); NULL for anything else (no other text is a stored
+ * instant, and an instant stored in another form files its entry under another day). */
+static void utc_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  static const char FORM[] = "dddd-dd-dd dd:dd:dd.dddddd";
+  unsigned char out[27];
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) return;
+  const unsigned char *text = sqlite3_value_text(argv[0]);
+  if (text == NULL || sqlite3_value_bytes(argv[0]) != 26) return;
+  for (int i = 0; i < 26; i++) {
+    if (FORM[i] == 'd' ? (text[i] < '0' || text[i] > '9') : text[i] != (unsigned char)FORM[i])
+      return;
+  }
+  memcpy(out, text, 26);
+  out[10] = 'T';
+  out[26] = 'Z';
+  sqlite3_result_text(ctx, (const char *)out, 27, SQLITE_TRANSIENT);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -241,6 +265,10 @@ int sqlite3_extension_init(sqlite3 *db, char **err, const sqlite3_api_routines *
   if (rc != SQLITE_OK) return rc;
   /* SQLITE_SUBTYPE: it reads its arguments' subtypes, which SQLite may otherwise drop. */
   int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY | SQLITE_SUBTYPE;
-  return sqlite3_create_function_v2(db, "zhian_canonical_is", -1, flags, NULL, canonical_is,
-                                    NULL, NULL, NULL);
+  rc = sqlite3_create_function_v2(db, "zhian_canonical_is", -1, flags, NULL, canonical_is, NULL,
+                                  NULL, NULL);
+  if (rc != SQLITE_OK) return rc;
+  return sqlite3_create_function_v2(db, "zhian_utc_text", 1,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                    utc_text, NULL, NULL, NULL);
 }

@@ -110,7 +110,8 @@ def _load_hashchain(dbapi_conn: Any, _record: Any) -> None:
 
 def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
     """The extension's answers, on an entry with every kind of value and character it must
-    write as the canonical encoding does, and on each way it must find that entry altered."""
+    write as the canonical encoding does, on each way it must find that entry altered, and on
+    an instant as stored and as it is not."""
     value = 'tab\t "q" back\\ \x01 \x1f \x7f 治安'
     obj = {"e": "", "max": 2**63 - 1, "min": -(2**63), "n": -12, "none": None, "p": {"a": [1]}}
     data = hashchain.canonical({**obj, "s": value}).decode("utf-8")
@@ -136,6 +137,13 @@ def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
         (encoded, (data, *honest[:4], '{"a":[2]}', value), 0),
         (encoded, (data, *honest[:5], value.encode("utf-8")), 0),
         (encoded, (data + " ", *honest), 0),
+        (
+            "SELECT zhian_utc_text(?)",
+            ("2026-11-01 03:00:00.000001",),
+            "2026-11-01T03:00:00.000001Z",
+        ),
+        ("SELECT zhian_utc_text(?)", ("2026-11-01T03:00:00.000001",), None),
+        ("SELECT zhian_utc_text(?)", ("2026-11-01 03:00:00",), None),
     ]
     try:
         return all(

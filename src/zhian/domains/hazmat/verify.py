@@ -557,30 +557,32 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
 # where Python, which reads the column, rounds it to even: 0.0625 would be "0.063" here and
 # 0.062 to the application); text is no quantity. ``at`` must be the text the application
 # stores, with its space: SQLite compares that text to place an entry in a day's tree, and
-# the same instant written with a T sorts into another day.
-_SQLITE_FIELDS = ", ".join(
-    f"'{key}', {value}"
-    for key, value in (
-        ("actor", "actor"),
-        ("actor_id", "actor_id"),
-        ("at", "CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END"),
-        ("enterprise_id", "enterprise_id"),
-        ("event", "event"),
-        ("from_enterprise_id", "from_enterprise_id"),
-        ("item_id", "item_id"),
-        ("payload", "json(CASE WHEN json_valid(payload) THEN payload END)"),
-        (
-            "quantity",
-            "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
-            " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
-            " THEN printf('%.3f', quantity) END END",
-        ),
-        ("reference", "reference"),
-        ("seq", "seq"),
-        ("site_id", "site_id"),
-        ("to_enterprise_id", "to_enterprise_id"),
+# the same instant written with a T sorts into another day: ``at`` is the expression that
+# writes that text as the bytes do, and any other as NULL.
+def _sqlite_fields(at: str) -> str:
+    return ", ".join(
+        f"'{key}', {value}"
+        for key, value in (
+            ("actor", "actor"),
+            ("actor_id", "actor_id"),
+            ("at", at),
+            ("enterprise_id", "enterprise_id"),
+            ("event", "event"),
+            ("from_enterprise_id", "from_enterprise_id"),
+            ("item_id", "item_id"),
+            ("payload", "json(CASE WHEN json_valid(payload) THEN payload END)"),
+            (
+                "quantity",
+                "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
+                " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
+                " THEN printf('%.3f', quantity) END END",
+            ),
+            ("reference", "reference"),
+            ("seq", "seq"),
+            ("site_id", "site_id"),
+            ("to_enterprise_id", "to_enterprise_id"),
+        )
     )
-)
 
 
 # The columns of an entry rendered, by the database, exactly as the canonical encoding writes
@@ -591,7 +593,11 @@ _SQLITE_FIELDS = ", ".join(
 # never a false alarm.
 RENDER = {
     # json_object writes the whole text in C: half the cost of concatenating the pieces.
-    "sqlite": f"json_object({_SQLITE_FIELDS})",
+    "sqlite": (
+        "json_object("
+        + _sqlite_fields("CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END")
+        + ")"
+    ),
     "postgresql": (
         """'{"actor":' || to_json(actor)::text"""
         """ || ',"actor_id":' || coalesce(actor_id::text, 'null')"""
@@ -635,10 +641,10 @@ SAME = {
 # The same, where the connection has zhian.core.hashchain's SQLite functions
 # (db.hashchain_in_sqlite): zhian_canonical_is compares the bytes with the columns as it goes,
 # building no text, and finds a BLOB, a REAL or a value of the wrong type unequal itself (the
-# row is judged in Python); and, in the one pass, each entry's hash checked where it is read,
-# its bytes never handed over: NULL if the hash is not its bytes', else whether its columns
-# say what they do.
-SAME_IN_SQLITE = f"zhian_canonical_is(canonical, {_SQLITE_FIELDS})"
+# row is judged in Python); zhian_utc_text writes ``at``. In the one pass, each entry's hash
+# is checked too where it is read, its bytes never handed over: NULL if the hash is not its
+# bytes', else whether its columns say what they do.
+SAME_IN_SQLITE = f"zhian_canonical_is(canonical, {_sqlite_fields('zhian_utc_text(at)')})"
 CHECKED_IN_SQLITE = (
     f"CASE WHEN zhian_entry_hash_ok(prev_hash, canonical, hash) THEN {SAME_IN_SQLITE} END"
 )

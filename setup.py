@@ -13,7 +13,7 @@ setup(
         Extension(
             "zhian.core._hashchain_sqlite",
             sources=["src/zhian/core/_hashchain_sqlite.c"],
-            libraries=["crypto"],
+            libraries=["crypto", "m"],
             optional=True,
         )
     ]

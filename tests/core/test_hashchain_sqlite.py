@@ -9,6 +9,7 @@ import platform
 import sys
 from collections.abc import Iterator
 from datetime import UTC
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -282,3 +283,49 @@ def test_a_stored_instant_is_written_as_the_encoding_writes_it(conn: Any, instan
 )
 def test_anything_but_a_stored_instant_is_null(conn: Any, value: Any) -> None:
     assert one(conn, "SELECT zhian_utc_text(?)", value) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quantity=st.decimals(
+        min_value=-(10**12), max_value=10**12, places=3, allow_nan=False, allow_infinity=False
+    )
+)
+def test_a_quantity_is_written_as_the_application_writes_it(conn: Any, quantity: Decimal) -> None:
+    # Whole ones SQLite keeps as integers, others as REALs; the text is the quantized Decimal.
+    written = str(quantity.quantize(Decimal("0.001")))
+    stored = int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
+    assert one(conn, "SELECT zhian_decimal_text(?, 3)", stored) == written
+    # ... which is what the application reads the column as (Numeric(18, 3) formats the REAL).
+    assert str(Decimal(f"{stored:.3f}").quantize(Decimal("0.001"))) == written
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=st.floats(allow_nan=True, allow_infinity=True), places=st.integers(0, 9))
+def test_a_real_is_written_only_as_the_application_reads_it(
+    conn: Any, value: float, places: int
+) -> None:
+    written = one(conn, "SELECT zhian_decimal_text(?, ?)", value, places)
+    if written is not None:
+        assert written == f"{value:.{places}f}"
+        assert float(written) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "places"),
+    [
+        (0.0625, 3),  # "0.063" to SQLite's printf, 0.062 to Python: not the nearest to either
+        (1.0004, 3),
+        (-0.0, 3),  # Python writes "-0.000"
+        (float("inf"), 3),
+        (1e15, 3),  # beyond exact thousandths
+        ("7", 3),
+        (b"7", 3),
+        (None, 3),
+        (7, 10),
+        (7, -1),
+        (7, "3"),
+    ],
+)
+def test_what_is_no_stored_quantity_is_null(conn: Any, value: Any, places: Any) -> None:
+    assert one(conn, "SELECT zhian_decimal_text(?, ?)", value, places) is None

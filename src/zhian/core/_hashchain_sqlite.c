@@ -4,7 +4,8 @@
  * need not hand each one's bytes to Python (zhian.core.db loads this into every SQLite
  * connection, and holds each function against Python's own once per process before anything
  * relies on them). Each check gives 1 or 0 whatever its arguments are: never NULL, never an
- * error. A third function writes a stored instant as the encoding does (below).
+ * error. Two more write a stored value as the encoding writes it: an instant, a quantity
+ * (below).
  *
  * zhian_entry_hash_ok(prev_hash, canonical, hash): 1 if prev_hash and hash are TEXT of 64
  * lowercase hex digits, canonical TEXT (its UTF-8) or a BLOB (its bytes), and hash is
@@ -27,6 +28,7 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 
+#include <math.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -153,16 +155,27 @@ static int expect_string(Expected *e, const unsigned char *s, int n) {
   return 1;
 }
 
-/* An integer's decimal digits, as Python's str(int) writes them. */
-static int expect_integer(Expected *e, sqlite3_int64 value) {
-  char digits[24];
-  char *p = digits + sizeof digits;
+/* An integer's decimal digits as Python's str(int) writes them, with a point put ``places``
+ * digits from the right (none if 0), written backwards from ``end``; returns the start. */
+static char *write_digits(char *end, sqlite3_int64 value, int places) {
+  char *p = end;
   sqlite3_uint64 u = value < 0 ? (sqlite3_uint64)0 - (sqlite3_uint64)value : (sqlite3_uint64)value;
+  for (int i = 0; i < places; i++) {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  }
+  if (places > 0) *--p = '.';
   do {
     *--p = (char)('0' + u % 10);
     u /= 10;
   } while (u != 0);
   if (value < 0) *--p = '-';
+  return p;
+}
+
+static int expect_integer(Expected *e, sqlite3_int64 value) {
+  char digits[24];
+  char *p = write_digits(digits + sizeof digits, value, 0);
   return expect(e, p, (size_t)(digits + sizeof digits - p));
 }
 
@@ -243,6 +256,47 @@ static void utc_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, (const char *)out, 27, SQLITE_TRANSIENT);
 }
 
+/* zhian_decimal_text(value, places): a number stored in a NUMERIC column as the application
+ * writes a Decimal quantized to ``places`` (0 to 9) decimals, which is what it reads the
+ * column as: an INTEGER as its digits and that many zeros; a REAL only if it is the double
+ * nearest to a number of that many decimals (as the application stores one), as that number
+ * (no other REAL is written the same by SQLite's printf, which rounds a half up, and by
+ * Python, which rounds it to even; nor is -0.0); NULL for anything else. */
+static void decimal_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  static const double SCALE[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  char out[48];
+  char *end = out + sizeof out;
+  char *p;
+  (void)argc;
+  if (sqlite3_value_type(argv[1]) != SQLITE_INTEGER) return;
+  sqlite3_int64 places = sqlite3_value_int64(argv[1]);
+  if (places < 0 || places > 9) return;
+  switch (sqlite3_value_type(argv[0])) {
+    case SQLITE_INTEGER: {
+      char *point = end - places;
+      memset(point, '0', (size_t)places);
+      if (places > 0) *--point = '.';
+      p = write_digits(point, sqlite3_value_int64(argv[0]), 0);
+      break;
+    }
+    case SQLITE_FLOAT: {
+      double value = sqlite3_value_double(argv[0]);
+      double scaled = value * SCALE[places];
+      /* Exact below 2^53: k / 10^places, divided in IEEE arithmetic, is the double nearest
+       * to the decimal k * 10^-places, so the value is that decimal's double or it is not. */
+      if (!isfinite(value) || (value == 0 && signbit(value)) || fabs(scaled) >= 9007199254740992.0)
+        return;
+      long long k = llround(scaled);
+      if ((double)k / SCALE[places] != value) return;
+      p = write_digits(end, (sqlite3_int64)k, (int)places);
+      break;
+    }
+    default:
+      return;
+  }
+  sqlite3_result_text(ctx, p, (int)(end - p), SQLITE_TRANSIENT);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -268,7 +322,10 @@ int sqlite3_extension_init(sqlite3 *db, char **err, const sqlite3_api_routines *
   rc = sqlite3_create_function_v2(db, "zhian_canonical_is", -1, flags, NULL, canonical_is, NULL,
                                   NULL, NULL);
   if (rc != SQLITE_OK) return rc;
-  return sqlite3_create_function_v2(db, "zhian_utc_text", 1,
-                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
-                                    utc_text, NULL, NULL, NULL);
+  flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+  rc = sqlite3_create_function_v2(db, "zhian_utc_text", 1, flags, NULL, utc_text, NULL, NULL,
+                                  NULL);
+  if (rc != SQLITE_OK) return rc;
+  return sqlite3_create_function_v2(db, "zhian_decimal_text", 2, flags, NULL, decimal_text, NULL,
+                                    NULL, NULL);
 }

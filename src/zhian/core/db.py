@@ -111,7 +111,7 @@ def _load_hashchain(dbapi_conn: Any, _record: Any) -> None:
 def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
     """The extension's answers, on an entry with every kind of value and character it must
     write as the canonical encoding does, on each way it must find that entry altered, and on
-    an instant as stored and as it is not."""
+    instants and quantities as stored and as they are not."""
     value = 'tab\t "q" back\\ \x01 \x1f \x7f 治安'
     obj = {"e": "", "max": 2**63 - 1, "min": -(2**63), "n": -12, "none": None, "p": {"a": [1]}}
     data = hashchain.canonical({**obj, "s": value}).decode("utf-8")
@@ -144,6 +144,10 @@ def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
         ),
         ("SELECT zhian_utc_text(?)", ("2026-11-01T03:00:00.000001",), None),
         ("SELECT zhian_utc_text(?)", ("2026-11-01 03:00:00",), None),
+        ("SELECT zhian_decimal_text(?, 3)", (-7,), "-7.000"),
+        ("SELECT zhian_decimal_text(?, 3)", (12.345,), "12.345"),
+        ("SELECT zhian_decimal_text(?, 3)", (0.0625,), None),  # "0.063" to SQLite, 0.062 here
+        ("SELECT zhian_decimal_text(?, 3)", ("7",), None),
     ]
     try:
         return all(

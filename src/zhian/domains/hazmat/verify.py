@@ -31,10 +31,11 @@ from zhian.core import hashchain, merkle
 from zhian.core.db import begin_read_only, hashchain_in_sqlite
 from zhian.core.errors import Conflict, NotFound
 from zhian.core.time import SHANGHAI, as_utc, local, utcnow
-from zhian.domains.hazmat.ledger import hashed_payload
+from zhian.domains.hazmat.ledger import SCALE, hashed_payload
 from zhian.domains.hazmat.models import ChainHead, DailyRoot, Enterprise, LedgerEntry
 
 EXPORT_VERSION = 1
+_PLACES = -int(SCALE.as_tuple().exponent)  # a quantity's decimals
 HASHED_COLUMNS = (
     LedgerEntry.enterprise_id,
     LedgerEntry.seq,
@@ -557,9 +558,9 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
 # where Python, which reads the column, rounds it to even: 0.0625 would be "0.063" here and
 # 0.062 to the application); text is no quantity. ``at`` must be the text the application
 # stores, with its space: SQLite compares that text to place an entry in a day's tree, and
-# the same instant written with a T sorts into another day: ``at`` is the expression that
-# writes that text as the bytes do, and any other as NULL.
-def _sqlite_fields(at: str) -> str:
+# the same instant written with a T sorts into another day. ``at`` and ``quantity`` are the
+# expressions that write those columns so (see RENDER and SAME_IN_SQLITE).
+def _sqlite_fields(at: str, quantity: str) -> str:
     return ", ".join(
         f"'{key}', {value}"
         for key, value in (
@@ -571,12 +572,7 @@ def _sqlite_fields(at: str) -> str:
             ("from_enterprise_id", "from_enterprise_id"),
             ("item_id", "item_id"),
             ("payload", "json(CASE WHEN json_valid(payload) THEN payload END)"),
-            (
-                "quantity",
-                "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
-                " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
-                " THEN printf('%.3f', quantity) END END",
-            ),
+            ("quantity", quantity),
             ("reference", "reference"),
             ("seq", "seq"),
             ("site_id", "site_id"),
@@ -593,10 +589,13 @@ def _sqlite_fields(at: str) -> str:
 # never a false alarm.
 RENDER = {
     # json_object writes the whole text in C: half the cost of concatenating the pieces.
-    "sqlite": (
-        "json_object("
-        + _sqlite_fields("CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END")
-        + ")"
+    "sqlite": "json_object({})".format(
+        _sqlite_fields(
+            "CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END",
+            "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
+            " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
+            " THEN printf('%.3f', quantity) END END",
+        )
     ),
     "postgresql": (
         """'{"actor":' || to_json(actor)::text"""
@@ -641,10 +640,13 @@ SAME = {
 # The same, where the connection has zhian.core.hashchain's SQLite functions
 # (db.hashchain_in_sqlite): zhian_canonical_is compares the bytes with the columns as it goes,
 # building no text, and finds a BLOB, a REAL or a value of the wrong type unequal itself (the
-# row is judged in Python); zhian_utc_text writes ``at``. In the one pass, each entry's hash
+# row is judged in Python); zhian_utc_text and zhian_decimal_text write ``at`` and
+# ``quantity`` as the SQL above does, in one call each. In the one pass, each entry's hash
 # is checked too where it is read, its bytes never handed over: NULL if the hash is not its
 # bytes', else whether its columns say what they do.
-SAME_IN_SQLITE = f"zhian_canonical_is(canonical, {_sqlite_fields('zhian_utc_text(at)')})"
+SAME_IN_SQLITE = "zhian_canonical_is(canonical, {})".format(
+    _sqlite_fields("zhian_utc_text(at)", f"zhian_decimal_text(quantity, {_PLACES})")
+)
 CHECKED_IN_SQLITE = (
     f"CASE WHEN zhian_entry_hash_ok(prev_hash, canonical, hash) THEN {SAME_IN_SQLITE} END"
 )

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Numeric
 from sqlalchemy.dialects import sqlite
 
 from zhian.core import db
@@ -285,25 +286,55 @@ def test_anything_but_a_stored_instant_is_null(conn: Any, value: Any) -> None:
     assert one(conn, "SELECT zhian_utc_text(?)", value) is None
 
 
+# What the application reads a quantity column as (SQLAlchemy's Numeric(18, 3) on SQLite,
+# through a double), written as the ledger writes a quantity into an entry's bytes.
+_READ = Numeric(18, 3).result_processor(SQLITE_DIALECT, None)
+
+
+def read_as(stored: Any) -> str:
+    assert _READ is not None
+    return str(Decimal(_READ(stored)).quantize(Decimal("0.001")))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     quantity=st.decimals(
-        min_value=-(10**12), max_value=10**12, places=3, allow_nan=False, allow_infinity=False
+        min_value=Decimal("0.001"),
+        max_value=Decimal("999999999999.999"),  # the most a quantity may be (schemas.Amount)
+        places=3,
+        allow_nan=False,
+        allow_infinity=False,
     )
 )
-def test_a_quantity_is_written_as_the_application_writes_it(conn: Any, quantity: Decimal) -> None:
-    # Whole ones SQLite keeps as integers, others as REALs; the text is the quantized Decimal.
-    written = str(quantity.quantize(Decimal("0.001")))
+def test_a_quantity_is_written_as_the_application_reads_it(conn: Any, quantity: Decimal) -> None:
+    # Whole ones SQLite keeps as integers, others as REALs: every one is written, as read.
     stored = int(quantity) if quantity == quantity.to_integral_value() else float(quantity)
-    assert one(conn, "SELECT zhian_decimal_text(?, 3)", stored) == written
-    # ... which is what the application reads the column as (Numeric(18, 3) formats the REAL).
-    assert str(Decimal(f"{stored:.3f}").quantize(Decimal("0.001"))) == written
+    written = one(conn, "SELECT zhian_decimal_text(?, 3)", stored)
+    assert written == read_as(stored) == str(quantity)
+
+
+# Stored values of every kind, crowded where a double stops holding thousandths exactly.
+stored_numbers = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.integers(min_value=2**53 - 5, max_value=2**53 + 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=2.0**43, max_value=2.0**53 / 1000 * 1.01),
+    st.floats(min_value=-1.0, max_value=1.0),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(value=stored_numbers)
+def test_a_stored_number_is_written_only_as_the_application_reads_it(conn: Any, value: Any) -> None:
+    written = one(conn, "SELECT zhian_decimal_text(?, 3)", value)
+    if written is not None:
+        assert written == read_as(value)
 
 
 @settings(max_examples=500, deadline=None)
-@given(value=st.floats(allow_nan=True, allow_infinity=True), places=st.integers(0, 9))
-def test_a_real_is_written_only_as_the_application_reads_it(
-    conn: Any, value: float, places: int
+@given(value=stored_numbers, places=st.integers(0, 9))
+def test_a_number_at_any_places_is_written_as_python_formats_it(
+    conn: Any, value: Any, places: int
 ) -> None:
     written = one(conn, "SELECT zhian_decimal_text(?, ?)", value, places)
     if written is not None:
@@ -319,6 +350,8 @@ def test_a_real_is_written_only_as_the_application_reads_it(
         (-0.0, 3),  # Python writes "-0.000"
         (float("inf"), 3),
         (1e15, 3),  # beyond exact thousandths
+        (2**53 + 1, 3),  # read through a double as 2**53
+        (2**63 - 1, 3),
         ("7", 3),
         (b"7", 3),
         (None, 3),

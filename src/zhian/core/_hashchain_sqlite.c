@@ -258,10 +258,15 @@ static void utc_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 /* zhian_decimal_text(value, places): a number stored in a NUMERIC column as the application
  * writes a Decimal quantized to ``places`` (0 to 9) decimals, which is what it reads the
- * column as: an INTEGER as its digits and that many zeros; a REAL only if it is the double
- * nearest to a number of that many decimals (as the application stores one), as that number
- * (no other REAL is written the same by SQLite's printf, which rounds a half up, and by
- * Python, which rounds it to even; nor is -0.0); NULL for anything else. */
+ * column as (through a double: SQLAlchemy's Numeric formats what SQLite gives as a float):
+ * an INTEGER of at most 2^53 as its digits and that many zeros; a REAL only if it is the
+ * double nearest to a number of that many decimals (as the application stores one), as that
+ * number (no other REAL is written the same by SQLite's printf, which rounds a half up, and by
+ * Python, which rounds it to even; nor is -0.0); NULL for anything else, which Python
+ * decides. */
+/* 2^53: every integer up to it, and no further, is a double of its own. */
+#define EXACT ((sqlite3_int64)1 << 53)
+
 static void decimal_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const double SCALE[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
   char out[48];
@@ -273,10 +278,12 @@ static void decimal_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (places < 0 || places > 9) return;
   switch (sqlite3_value_type(argv[0])) {
     case SQLITE_INTEGER: {
+      sqlite3_int64 value = sqlite3_value_int64(argv[0]);
+      if (value > EXACT || value < -EXACT) return; /* a double would read another number */
       char *point = end - places;
       memset(point, '0', (size_t)places);
       if (places > 0) *--point = '.';
-      p = write_digits(point, sqlite3_value_int64(argv[0]), 0);
+      p = write_digits(point, value, 0);
       break;
     }
     case SQLITE_FLOAT: {
@@ -284,7 +291,7 @@ static void decimal_text(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       double scaled = value * SCALE[places];
       /* Exact below 2^53: k / 10^places, divided in IEEE arithmetic, is the double nearest
        * to the decimal k * 10^-places, so the value is that decimal's double or it is not. */
-      if (!isfinite(value) || (value == 0 && signbit(value)) || fabs(scaled) >= 9007199254740992.0)
+      if (!isfinite(value) || (value == 0 && signbit(value)) || fabs(scaled) >= (double)EXACT)
         return;
       long long k = llround(scaled);
       if ((double)k / SCALE[places] != value) return;

@@ -148,6 +148,9 @@ def _agrees_with_hashchain(dbapi_conn: Any) -> bool:
         ("SELECT zhian_decimal_text(?, 3)", (12.345,), "12.345"),
         ("SELECT zhian_decimal_text(?, 3)", (0.0625,), None),  # "0.063" to SQLite, 0.062 here
         ("SELECT zhian_decimal_text(?, 3)", ("7",), None),
+        ("SELECT zhian_decimal_text(?, 3)", (-0.0,), None),  # "-0.000" here
+        ("SELECT zhian_decimal_text(?, 3)", (2**53 + 1,), None),  # 2**53 read as a double
+        ("SELECT zhian_decimal_text(?, 3)", (2**53 / 1000,), None),
     ]
     try:
         return all(

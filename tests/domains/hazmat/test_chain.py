@@ -4,13 +4,14 @@ verifier and ``zhian ledger verify``, on committed data with the triggers lifted
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ from zhian.core.db import SQLITE, make_sessionmaker, unit_of_work
 from zhian.core.errors import Conflict
 from zhian.domains.hazmat import service, verify
 from zhian.domains.hazmat.models import ChainHead, LedgerEntry
+from zhian.domains.hazmat.schemas import EventIn
 
 DAY = date(2026, 11, 1)
 
@@ -169,30 +171,42 @@ def test_column_written_otherwise_saying_the_same_verifies(engine: Engine) -> No
     assert report.ok and report.entries == 12
 
 
+def produce_lots(
+    eng: Engine, quantities: list[str], fields: Callable[[int], dict[str, Any]] = lambda n: {}
+) -> int:
+    """A new enterprise producing a chemical lot of each quantity (the n-th with ``fields(n)``
+    too), committed: the enterprise's id."""
+    with unit_of_work(make_sessionmaker(eng)) as session:
+        maker, mag = enterprise(
+            session, "丙厂", classes={"3": "10000000"}, capacity={"3": "10000000"}
+        )
+        for n, quantity in enumerate(quantities):
+            event(
+                session,
+                "produce",
+                maker,
+                f"LOT-{n}",
+                quantity=quantity,
+                item_kind="chemical",
+                hazard_class="3",
+                site_id=mag,
+                minutes=n,
+                **fields(n),
+            )
+    return maker
+
+
 @pytest.mark.parametrize("checking", CHECKING)
 def test_database_renders_honest_entries_as_their_bytes(fresh_url: str, checking: str) -> None:
     # Whole and fractional quantities, text and a payload: the database's rendering is the
     # canonical encoding, so no honest entry needs the slow comparison in Python.
     eng = checking_engine(fresh_url, checking)
     try:
-        with unit_of_work(make_sessionmaker(eng)) as session:
-            maker, mag = enterprise(
-                session, "丙厂", classes={"3": "10000000"}, capacity={"3": "10000000"}
-            )
-            for n, quantity in enumerate(["12.345", "0.5", "7", "1000000.001"]):
-                event(
-                    session,
-                    "produce",
-                    maker,
-                    f"LOT-{n}",
-                    quantity=quantity,
-                    item_kind="chemical",
-                    hazard_class="3",
-                    site_id=mag,
-                    minutes=n,
-                    reference=f'单号 "{n}"\n',
-                    payload={"批次": n, "note": "a\tb"},
-                )
+        maker = produce_lots(
+            eng,
+            ["12.345", "0.5", "7", "1000000.001"],
+            lambda n: {"reference": f'单号 "{n}"\n', "payload": {"批次": n, "note": "a\tb"}},
+        )
         with make_sessionmaker(eng)() as session:
             assert verify.verify_all(session).ok
             counts = rendered_as_bytes(session)
@@ -221,19 +235,7 @@ def test_a_quantity_the_application_reads_otherwise_is_named(fresh_url: str, che
         pytest.skip("PostgreSQL's numeric(18, 3) column holds no fourth decimal")
     eng = checking_engine(fresh_url, checking)
     try:
-        with unit_of_work(make_sessionmaker(eng)) as session:
-            maker, mag = enterprise(session, "丙厂", classes={"3": "1000"}, capacity={"3": "1000"})
-            for n, quantity in enumerate(["0.063", "12.5"]):
-                event(
-                    session,
-                    "produce",
-                    maker,
-                    f"LOT-{n}",
-                    quantity=quantity,
-                    item_kind="chemical",
-                    hazard_class="3",
-                    site_id=mag,
-                )
+        maker = produce_lots(eng, ["0.063", "12.5"])
         with make_sessionmaker(eng)() as session:
             assert verify.verify_all(session).ok
         tamper(
@@ -248,6 +250,22 @@ def test_a_quantity_the_application_reads_otherwise_is_named(fresh_url: str, che
         assert (report.ok, report.first_bad_seq, report.reason) == (False, 1, "altered")
     finally:
         eng.dispose()
+
+
+@pytest.mark.parametrize(
+    ("quantity", "taken"),
+    [("999999999999.999", True), ("1000000000000", False), ("123456789012.3456", False)],
+)
+def test_a_quantity_is_one_a_stored_double_holds_exactly(quantity: str, taken: bool) -> None:
+    # SQLite keeps a fractional quantity as a double: a 16th digit would be read back as
+    # another number than the entry's bytes say, and the honest entry found altered.
+    item = {"kind": "chemical", "code": "LOT-1", "hazard_class": "3"}
+    data = {"event": "produce", "enterprise_id": 1, "item": item, "quantity": quantity}
+    if taken:
+        assert EventIn.model_validate(data).quantity == Decimal(quantity)
+    else:
+        with pytest.raises(ValidationError, match="quantity"):
+            EventIn.model_validate(data)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,11 @@ NoNul = AfterValidator(_no_nul)
 DIVISION_PATTERN = r"^\d{6,12}$"
 BATCH_MAX = 1_000  # events per batch: a request of ~0.5 MB that commits in well under a second
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), NoNul]
-Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=3)]
+# At most 15 significant digits: SQLite keeps a fractional quantity as a double, which holds
+# no more exactly, and a quantity read back as another number than its hash commits to would be
+# an honest entry found altered (the most is 999,999,999,999.999, in any unit).
+AMOUNT_DIGITS = 15
+Amount = Annotated[Decimal, Field(gt=0, max_digits=AMOUNT_DIGITS, decimal_places=3)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256), NoNul]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
@@ -298,7 +302,9 @@ class CountLine(BaseModel):
     """One code found at a count, with the quantity found (1 for a coded item)."""
 
     code: Code
-    quantity: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=3)] = Decimal(1)
+    quantity: Annotated[Decimal, Field(ge=0, max_digits=AMOUNT_DIGITS, decimal_places=3)] = Decimal(
+        1
+    )
 
 
 class CountIn(BaseModel):

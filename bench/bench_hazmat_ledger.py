@@ -80,16 +80,17 @@ Python ~0.7 s.
 The session after that (SQLite's side of the hash chain, ``zhian.core._hashchain_sqlite``,
 a C extension: each entry hashed and its columns compared where SQLite reads the row, no
 bytes handed to Python; a machine 1.5-1.8x faster than the one just above, the hashing floor
-1.29-1.33 million entries/s): at 1,000,000 entries (``--entries 1000000``), verify 2.57 s
-with no day sealed, 3.29 s for the same code without the functions in the same run (1.28x);
-2.84 s with its 12 days sealed and signed, as in production; a site's stock 5.2 ms; batched
-append 10,321 events/s. At 200,000 entries, the command above: 2.59 s, 3.38 s without the
-functions, 2.71 s sealed; with every quantity fractional (``--quantity 12.345``, stored as
-REALs, each of which SQL printed twice to compare) 2.63 s against 4.08 s (1.55x). Measured
-alone, per 1,000,000 at 200,000 entries: the database reading the rows ~0.3 s, hashing them
-~0.25 s, comparing each with its columns ~0.9 s (most of it the calls that hand the columns
-over), Python linking the chains and the rows handed to it ~1.0 s. The machine's own speed
-moved 10-15% within the session; the same code measured 2.41-2.84 s.
+1.29-1.34 million entries/s; the code of 7575ccd): at 1,000,000 entries
+(``--entries 1000000``), verify 2.19 s with no day sealed, 3.51 s for the same code without
+the functions in the same run (1.60x); 2.39 s with its 12 days sealed and signed, as in
+production; a site's stock 5.2 ms; batched append 10,357 events/s. At 200,000 entries, the
+command above: 2.17 s, 3.48 s without the functions, 2.43 s sealed. With every quantity
+fractional (``--quantity 12.345``, stored as REALs, each of which the SQL without the
+functions prints twice to compare; code of b6e564b, before the last 0.4 s came off): 2.61 s
+against 4.05 s at 1,000,000. Measured alone, per 1,000,000 at 200,000 entries: the database
+reading the rows ~0.3 s, hashing them ~0.25 s, comparing each with its columns ~0.4 s (most
+of it the calls that hand the columns over), Python linking the chains and taking the rows
+~1.0 s. The machine's own speed moved 10-15% within the session.
 """
 
 from __future__ import annotations

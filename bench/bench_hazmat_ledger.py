@@ -88,7 +88,7 @@ command above: 2.17 s, 3.48 s without the functions, 2.43 s sealed. With every q
 fractional (``--quantity 12.345``, stored as REALs, each of which the SQL without the
 functions prints twice to compare; code of b6e564b, before the last 0.4 s came off): 2.61 s
 against 4.05 s at 1,000,000. Measured alone, per 1,000,000 at 200,000 entries: the database
-reading the rows ~0.3 s, hashing them ~0.25 s, comparing each with its columns ~0.4 s (most
+reading the rows ~0.3 s, hashing them ~0.25 s, comparing each with its columns ~0.55 s (most
 of it the calls that hand the columns over), Python linking the chains and taking the rows
 ~1.0 s. The machine's own speed moved 10-15% within the session.
 """

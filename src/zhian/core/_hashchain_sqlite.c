@@ -323,6 +323,7 @@ int sqlite3_extension_init(sqlite3 *db, char **err, const sqlite3_api_routines *
   rc = sqlite3_create_function_v2(db, "zhian_utc_text", 1, flags, NULL, utc_text, NULL, NULL,
                                   NULL);
   if (rc != SQLITE_OK) return rc;
+  /* Last: zhian.core.db.hashchain_in_sqlite takes it being there for all of them being. */
   return sqlite3_create_function_v2(db, "zhian_decimal_text", 2, flags, NULL, decimal_text, NULL,
                                     NULL, NULL);
 }

@@ -69,8 +69,8 @@ SQLITE = _sqlite()
 
 def _hashchain_extension() -> str | None:
     """Where SQLite's side of the hash chain was built (``_hashchain_sqlite.c``, a loadable
-    extension giving ``zhian_entry_hash_ok`` and ``zhian_canonical_is``), or None where it was
-    not (no C compiler or headers at install time: the same checks then run in Python)."""
+    extension giving the ``zhian_*`` functions verification calls), or None where it was not
+    (no C compiler or headers at install time: the same checks then run in Python)."""
     spec = importlib.util.find_spec("zhian.core._hashchain_sqlite")
     return spec.origin if spec is not None and spec.origin else None
 
@@ -165,8 +165,9 @@ def hashchain_in_sqlite(conn: Connection) -> bool:
     extension loaded and found to agree with zhian.core.hashchain."""
     if conn.dialect.name != "sqlite" or not _hashchain_agrees:
         return False
+    # The function the extension registers last: where it is, every one is.
     found = conn.exec_driver_sql(
-        "SELECT 1 FROM pragma_function_list WHERE name = 'zhian_canonical_is'"
+        "SELECT 1 FROM pragma_function_list WHERE name = 'zhian_decimal_text'"
     ).first()
     return found is not None
 

@@ -395,7 +395,8 @@ def _one_pass(
             stream=True,
         )
         for rows in scan:
-            # One tight loop over a million rows: no call per entry but the hashing.
+            # One tight loop over a million rows: no call per entry but the hashing (here,
+            # where the database does not hash).
             for _, e, seq, prev_hash, stored, data, same, at in rows:
                 chain = chains.get(e)
                 if chain is None:

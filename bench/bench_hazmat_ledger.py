@@ -445,7 +445,7 @@ def bench_verify(factory: sessionmaker[Session], n: int, tmp: Path) -> None:
     how = (
         "hashed and compared by the hash chain's SQLite functions"
         if functions
-        else ("hashed in Python, compared by json_object (the SQLite functions were not built)")
+        else "hashed in Python, compared by json_object (the SQLite functions were not built)"
     )
     print(
         f"verify  {n / t:10,.0f} entries/s  ({n / spent:,.0f}/s of CPU) verify_all, no day "
@@ -454,7 +454,7 @@ def bench_verify(factory: sessionmaker[Session], n: int, tmp: Path) -> None:
         f"SQLite {SQLITE.sqlite_version} ({SQLITE.__name__})"
     )
     if in_python is not None:
-        p_wall, p_cpu, version = in_python
+        p_wall, p_cpu, _ = in_python
         print(
             f"        {n / p_wall:10,.0f} entries/s  ({n / p_cpu:,.0f}/s of CPU) the same without "
             f"those functions: hashed in Python, compared by json_object ({p_wall * per:.2f} s "

@@ -1,5 +1,5 @@
 /*
- * SQLite's side of zhian.core.hashchain: two checks a verification makes of every stored
+ * SQLite's side of zhian.core.hashchain: the two checks a verification makes of every stored
  * entry, made where the database reads the row, so that verifying a million ledger entries
  * need not hand each one's bytes to Python (zhian.core.db loads this into every SQLite
  * connection, and holds each function against Python's own once per process before anything
@@ -90,7 +90,8 @@ static void entry_hash_ok(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   /* The stored hash is held to the digest's own digits below: its length is checked here. */
   const unsigned char *prev = hash_text(argv[0], 1);
   const unsigned char *stored = hash_text(argv[2], 0);
-  if (data == NULL || prev == NULL || stored == NULL || EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 ||
+  if (data == NULL || prev == NULL || stored == NULL ||
+      EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1 ||
       EVP_DigestUpdate(h->ctx, DOMAIN, sizeof DOMAIN) != 1 ||
       EVP_DigestUpdate(h->ctx, prev, 64) != 1 ||
       EVP_DigestUpdate(h->ctx, data, (size_t)n) != 1 ||

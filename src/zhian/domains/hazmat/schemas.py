@@ -37,6 +37,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # an honest entry found altered (the most is 999,999,999,999.999, in any unit).
 AMOUNT_DIGITS = 15
 Amount = Annotated[Decimal, Field(gt=0, max_digits=AMOUNT_DIGITS, decimal_places=3)]
+Counted = Annotated[Decimal, Field(ge=0, max_digits=AMOUNT_DIGITS, decimal_places=3)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, max_length=256), NoNul]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
 Lon = Annotated[float, Field(ge=-180.0, le=180.0)]
@@ -302,9 +303,7 @@ class CountLine(BaseModel):
     """One code found at a count, with the quantity found (1 for a coded item)."""
 
     code: Code
-    quantity: Annotated[Decimal, Field(ge=0, max_digits=AMOUNT_DIGITS, decimal_places=3)] = Decimal(
-        1
-    )
+    quantity: Counted = Decimal(1)
 
 
 class CountIn(BaseModel):

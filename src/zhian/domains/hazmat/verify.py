@@ -596,10 +596,10 @@ RENDER = {
         _sqlite_fields(
             "CASE WHEN substr(at, 11, 1) = ' ' THEN replace(at, ' ', 'T') || 'Z' END",
             "CASE typeof(quantity) WHEN 'integer' THEN CASE WHEN quantity"
-            f" BETWEEN -{2**53} AND {2**53} THEN quantity || '.000' END"
+            f" BETWEEN -{2**53} AND {2**53} THEN quantity || '.{'0' * _PLACES}' END"
             " WHEN 'real' THEN CASE WHEN quantity <> 0"
-            " AND CAST(printf('%.3f', quantity) AS REAL) = quantity"
-            " THEN printf('%.3f', quantity) END END",
+            f" AND CAST(printf('%.{_PLACES}f', quantity) AS REAL) = quantity"
+            f" THEN printf('%.{_PLACES}f', quantity) END END",
         )
     ),
     "postgresql": (
